@@ -31,7 +31,7 @@ book: $(STAMP)
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
-test: test-lib test-notebooks test-book
+test: test-lib test-notebooks test-book test-browser
 
 test-lib: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) tests
@@ -45,8 +45,23 @@ test-book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . --builder html --all -n -W --keep-going
 
+# The built site in headless Chromium, offline (skips with a message where Chromium is absent).
 test-browser: $(STAMP)
-	$(PY) -m pytest tests/browser
+	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests/browser
+
+# No drift: the newest release of every dependency instead of the pins, in its own venv.
+LATEST := .venv-latest
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	sed -e 's/==.*//' -e '/^#/d' requirements.txt | grep -v -x -i -E 'jupyter-book|sphinx|pip' > $(LATEST)/requirements-latest.txt
+	$(LATEST)/bin/python -m pip install --quiet --upgrade -r $(LATEST)/requirements-latest.txt "jupyter-book<2"
+	$(LATEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/installed.txt
+	$(LATEST)/bin/python -m pytest -n $(JOBS) -p no:cacheprovider tests --ignore=tests/browser
+	$(LATEST)/bin/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters solutions
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lessons_lib tests benchmarks exercises/checks

@@ -82,3 +82,18 @@ def require_level(level: float) -> None:
     """Check a confidence level such as 0.95."""
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise ValueError(f"level must be a number between 0 and 1, such as 0.95; got {level!r}")
+
+
+def require_model(model: object, role: str, *, needs: Sequence[str] = ("fit", "predict")) -> None:
+    """Check that ``model`` is a scikit-learn style estimator with the methods ``needs``."""
+    if isinstance(model, type):
+        raise ValueError(
+            f"{role} must be a model instance such as LinearRegression(), not the class "
+            f"{model.__name__}; add the parentheses"
+        )
+    missing = [m for m in needs if not callable(getattr(model, m, None))]
+    if missing:
+        raise ValueError(
+            f"{role} must be a scikit-learn style model with {', '.join(needs)}; "
+            f"{type(model).__name__} lacks {', '.join(missing)}"
+        )

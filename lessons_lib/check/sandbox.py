@@ -1,0 +1,188 @@
+"""Where an untrusted submission runs: an OS sandbox when there is one, process limits always.
+
+On Linux the grader wraps the child Python process in Debian's ``bubblewrap`` (``bwrap``):
+new namespaces for everything (so no network: the child has only its own, empty,
+loopback), a read-only view of only what Python needs (the system's ``/usr``, ``/etc``,
+the Python installation, the virtual environment and the ``lessons_lib`` package itself,
+never the repository with its checks and solutions), a private ``/tmp``, and the
+submission's temporary folder as the only writable place. Whether bwrap works is found
+out once, by running it; inside some containers it cannot create namespaces.
+
+Everywhere (and alone where bwrap is missing or fails, or with ``--no-sandbox``) the child
+gets process limits: address space (``RLIMIT_AS``), CPU seconds, the size of any file it
+writes (``RLIMIT_FSIZE``, which caps its captured output), no core dumps, its own process
+group so the whole group can be killed, and an environment built from scratch that holds
+nothing of the instructor's. The result says which of the two it got (`Isolation`), so
+the grader never claims isolation it did not have.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # .../lessons_lib
+HARNESS = Path(__file__).resolve().with_name("_harness.py")
+SANDBOX = "bubblewrap"
+NO_SANDBOX = "process limits only"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits one submission runs under."""
+
+    total_seconds: float = 120.0  # wall time for the whole submission
+    cell_seconds: float = 30.0  # wall time for one answer cell (and one call of a function)
+    memory_mb: int = 2048  # address space of the child process
+    output_bytes: int = 1_000_000  # captured stdout + stderr (and any file it writes)
+
+    def __post_init__(self) -> None:
+        if not self.total_seconds > 0 or not self.cell_seconds > 0:
+            raise ValueError("time limits must be positive numbers of seconds")
+        if self.memory_mb < 256:
+            raise ValueError(f"memory limit {self.memory_mb} MB is too small for Python "
+                             "with numpy and pandas; give at least 256 MB")
+        if self.output_bytes < 1_000:
+            raise ValueError("the output cap must be at least 1000 bytes")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How a child process is isolated: ``kind`` is SANDBOX or NO_SANDBOX."""
+
+    kind: str
+    reason: str = ""
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.kind == SANDBOX
+
+    def __str__(self) -> str:
+        return self.kind if not self.reason else f"{self.kind} ({self.reason})"
+
+
+def child_environment(workdir: Path) -> dict[str, str]:
+    """The child's whole environment: nothing inherited from the instructor's."""
+    threads = "1"
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "TMPDIR": str(workdir),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(workdir / ".matplotlib"),
+        "OPENBLAS_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "NUMEXPR_NUM_THREADS": threads,
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+    }
+
+
+def python_command(job: str, result_fd: int) -> list[str]:
+    """The harness command line.
+
+    ``-s -P -B``: no user site-packages, no script folder on ``sys.path``, no bytecode
+    written anywhere. Not ``-I``: it would also ignore the (fully scrubbed) environment,
+    and with it ``PYTHONHASHSEED=0``, which makes set and dict order reproducible.
+    """
+    return [sys.executable, "-s", "-P", "-B", str(HARNESS), job, str(result_fd)]
+
+
+def _ro_binds() -> list[str]:
+    """Read-only binds of what the child's Python needs, and nothing else."""
+    args: list[str] = []
+    seen: set[str] = set()
+
+    def bind(path: str | Path) -> None:
+        path = str(path)
+        if path in seen or not os.path.exists(path):
+            return
+        seen.add(path)
+        args.extend(["--ro-bind", path, path])
+
+    bind("/usr")
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args.extend(["--symlink", os.readlink(top), top])
+        else:
+            bind(top)
+    bind("/etc")
+    for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
+        bind(prefix)
+    bind(Path(sys.executable).resolve().parent.parent)  # the interpreter's own installation
+    bind(PACKAGE_DIR)
+    return args
+
+
+def bwrap_command(inner: list[str], workdir: Path) -> list[str]:
+    """Wrap ``inner`` in bubblewrap with ``workdir`` as its only writable folder."""
+    bwrap = shutil.which("bwrap") or "bwrap"
+    return [
+        bwrap,
+        "--unshare-all",  # network, pid, ipc, uts, cgroup and (where allowed) user namespaces
+        "--die-with-parent",
+        "--new-session",  # no TIOCSTI into the instructor's terminal
+        *_ro_binds(),
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--tmpfs", "/tmp",
+        "--bind", str(workdir), str(workdir),
+        "--chdir", str(workdir),
+        "--", *inner,
+    ]
+
+
+def set_limits(limits: Limits) -> None:
+    """Apply the limits to the current process (called in the child before exec)."""
+    import resource
+
+    mb = 1024 * 1024
+
+    def cap(which: int, value: int) -> None:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass  # a platform that does not support this limit (e.g. RLIMIT_AS on macOS)
+
+    cap(resource.RLIMIT_AS, limits.memory_mb * mb)
+    cap(resource.RLIMIT_FSIZE, limits.output_bytes + 64 * 1024)
+    cap(resource.RLIMIT_CPU, int(limits.total_seconds) + 5)
+    cap(resource.RLIMIT_CORE, 0)
+
+
+@functools.lru_cache(maxsize=1)
+def detect_isolation() -> Isolation:
+    """Whether bubblewrap works here, found out once by running Python inside it."""
+    if not sys.platform.startswith("linux"):
+        return Isolation(NO_SANDBOX, f"no sandbox available on {sys.platform}")
+    if shutil.which("bwrap") is None:
+        return Isolation(NO_SANDBOX, "no sandbox available: bubblewrap (bwrap) is not installed")
+    with tempfile.TemporaryDirectory(prefix="lessons-check-probe-") as folder:
+        workdir = Path(folder)
+        command = bwrap_command([sys.executable, "-s", "-P", "-B", "-c", "print(6 * 7)"], workdir)
+        try:
+            probe = subprocess.run(command, capture_output=True, text=True, timeout=30,
+                                   env=child_environment(workdir), stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return Isolation(NO_SANDBOX, f"no sandbox available: bwrap failed ({exc})")
+    if probe.returncode != 0 or probe.stdout.strip() != "42":
+        why = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+        return Isolation(NO_SANDBOX, f"no sandbox available: bwrap cannot run here: {why[:200]}")
+    return Isolation(SANDBOX)
+
+
+def choose_isolation(no_sandbox: bool = False) -> Isolation:
+    """The sandbox when it works, else process limits alone, with the reason."""
+    if no_sandbox:
+        return Isolation(NO_SANDBOX, "sandbox turned off with --no-sandbox")
+    return detect_isolation()
