@@ -99,6 +99,20 @@ def test_internal_links_and_anchors_resolve(page):
     assert not broken, f"{page}: broken links: {broken[:10]}"
 
 
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_page_offers_what_a_reader_expects(page):
+    """Download as .ipynb, Binder and Colab launch buttons, the exercise and its solution."""
+    slug = Path(page).stem
+    text = (SITE / page).read_text(encoding="utf-8")
+    assert f"_sources/{page.removesuffix('.html')}.ipynb" in text, "no .ipynb download"
+    assert "mybinder.org/v2/gh/" in text and "colab.research.google.com/github/" in text, (
+        "no Binder / Colab launch buttons")
+    links = [urllib.parse.urljoin(page, h) for h in _parsed(page).links]
+    assert any(link.startswith(f"exercises/{slug}.html") for link in links), (
+        f"{page} does not link to its exercise exercises/{slug}")
+    assert (SITE / "solutions" / f"{slug}.html").exists(), f"no solution page for {slug}"
+
+
 # ---------------------------------------------------------------------------- the live checks
 
 
