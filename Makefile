@@ -34,7 +34,7 @@ book: $(STAMP)
 test: test-lib test-notebooks test-book test-browser
 
 test-lib: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) tests
+	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests --ignore=tests/browser
 
 test-notebooks: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
