@@ -340,13 +340,19 @@ def equals_text(target: str, *, expected: str, points: float = 1.0, name: str = 
                  points=points)
 
 
-def is_function(points: float = 0.0) -> Check:
-    """A gate for function questions: every call returned (none raised)."""
+def is_function(points: float = 0.0,
+                select: Callable[[tuple, dict], bool] | None = None) -> Check:
+    """A gate for function questions: every call returned (none raised).
+
+    ``select(args, kwargs)`` limits the gate to the calls on valid inputs, so a question can
+    also check, separately, that bad inputs raise.
+    """
 
     def test(calls: list[Call]) -> Outcome:
-        failed = [c for c in calls if c.error]
+        chosen = [c for c in calls if select is None or select(c.args, c.kwargs)]
+        failed = [c for c in chosen if c.error]
         if failed:
-            return Outcome(False, f"{len(failed)} of {len(calls)} calls raised {failed[0].error}")
+            return Outcome(False, f"{len(failed)} of {len(chosen)} calls raised {failed[0].error}")
         return Outcome(True)
 
     return Check("runs on the checker's inputs", test, "a function that runs without error",
