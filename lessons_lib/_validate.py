@@ -52,16 +52,17 @@ def require_binary(data: pd.DataFrame, column: str, *, role: str = "treatment") 
     """Return the column as a 0/1 integer array, or explain why it is not binary."""
     require_columns(data, [column])
     values = data[column].to_numpy(dtype=float)
-    found = np.unique(values)
-    if not np.isin(found, [0.0, 1.0]).all():
+    if not ((values == 0) | (values == 1)).all():
+        found = np.unique(values)  # only on the error path: it sorts the whole column
         shown = found[:10].tolist()
         raise ValueError(
             f"{role} column '{column}' must be 0/1; found values {shown}"
             + (" ..." if len(found) > 10 else "")
         )
-    if len(found) < 2:
+    n_treated = int(values.sum())
+    if n_treated in (0, len(values)):
         raise ValueError(
-            f"{role} column '{column}' has only the value {int(found[0])}: an effect needs "
+            f"{role} column '{column}' has only the value {int(values[0])}: an effect needs "
             "both treated (1) and untreated (0) units"
         )
     return values.astype(int)

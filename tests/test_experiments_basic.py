@@ -79,6 +79,8 @@ def test_six_shoppers_naive_difference():
 def test_nsw_experimental_benchmark_of_dehejia_and_wahba_1999():
     """Dehejia and Wahba (1999), Table 3: the NSW experiment's difference is $1,794 (SE 633)."""
     nsw = datasets.nsw_experiment()
+    assert nsw.shape == (445, 10) and int(nsw["treat"].sum()) == 185
+    assert nsw["re78"].dtype == "float64" and nsw["treat"].dtype == "int64"
     est = difference_in_means(nsw, "treat", "re78")
     assert round(est.value) == 1794
     assert abs(est.value - 1794) < 1

@@ -6,7 +6,6 @@ import pytest
 
 from lessons_lib import simulate
 
-
 # --- the six shoppers of chapter 01 -------------------------------------------------------
 
 def test_six_shoppers_numbers_of_chapter_01():
@@ -99,3 +98,79 @@ def test_targeted_banner_shop_is_confounded():
 def test_banner_shop_refuses_bad_n(n):
     with pytest.raises(ValueError, match="n must be a whole number"):
         simulate.banner_shop(n, seed=0)
+
+
+# --- chapter 00: readmissions --------------------------------------------------------------
+
+def test_readmission_truth_is_the_analytic_ate():
+    # sum over severity of P(s) x risk0(s) x (0.7 - 1)
+    expected = -0.3 * (0.5 * 0.08 + 0.3 * 0.20 + 0.2 * 0.45)
+    assert simulate.READMISSION_ATE == pytest.approx(expected)
+    sim = simulate.readmission(200_000, seed=0)
+    assert sim.ate == pytest.approx(-0.057)
+    assert sim.truth["sample ATE"] == pytest.approx(-0.057, abs=0.003)
+    po = sim.potential_outcomes
+    assert (po["Y1"] <= po["Y0"]).all()  # the medication never causes a readmission
+    assert (sim.data["Y"] == np.where(sim.data["T"] == 1, po["Y1"], po["Y0"])).all()
+
+
+def test_readmission_is_confounded_by_severity_and_flips_sign():
+    sim = simulate.readmission(50_000, seed=1)
+    data = sim.data
+    rates = data.groupby("T")["Y"].mean()
+    assert rates[1] - rates[0] > 0.07  # the medication looks harmful...
+    within = data.groupby(["severity", "T"], observed=True)["Y"].mean().unstack()
+    assert (within[1] < within[0]).all()  # ...and helps within every level of severity
+    share = data.groupby("severity", observed=True)["T"].mean()
+    np.testing.assert_allclose(share.to_numpy(), [0.1, 0.5, 0.9], atol=0.02)
+    assert list(data["severity"].cat.categories) == ["mild", "moderate", "severe"]
+
+
+def test_readmission_is_seeded():
+    pd.testing.assert_frame_equal(simulate.readmission(300, seed=2).data,
+                                  simulate.readmission(300, seed=2).data)
+    with pytest.raises(ValueError, match="n must be a whole number"):
+        simulate.readmission(2)
+
+
+# --- chapter 00: hospital records and simulated interventions -------------------------------
+
+def test_hospital_records_interventions_share_the_same_patients():
+    natural = simulate.hospital_records(5_000, seed=4)
+    no_tests = simulate.hospital_records(5_000, seed=4, do={"lab_tests": 0})
+    assert (no_tests.data["lab_tests"] == 0).all()
+    np.testing.assert_array_equal(natural.potential_outcomes["frailty"],
+                                  no_tests.potential_outcomes["frailty"])
+    # lab tests are a symptom: setting them changes nobody's risk or outcome
+    np.testing.assert_array_equal(natural.potential_outcomes["risk"],
+                                  no_tests.potential_outcomes["risk"])
+    pd.testing.assert_series_equal(natural.data["readmitted"], no_tests.data["readmitted"])
+
+
+def test_hospital_records_levers_work_and_symptoms_do_not():
+    natural = simulate.hospital_records(20_000, seed=5)
+    rate = natural.truth["readmission rate"]
+    shorter = simulate.hospital_records(20_000, seed=5, do={"length_of_stay": lambda d: d // 2})
+    medicated = simulate.hospital_records(20_000, seed=5, do={"medication": 1})
+    called = simulate.hospital_records(20_000, seed=5, do={"follow_up_call": 1})
+    assert shorter.truth["readmission rate"] == rate
+    assert medicated.truth["readmission rate"] < rate - 0.02
+    assert called.truth["readmission rate"] < rate - 0.07
+    # the shift intervention kept the natural values it maps
+    np.testing.assert_array_equal(shorter.data["length_of_stay"],
+                                  natural.data["length_of_stay"] // 2)
+
+
+def test_hospital_records_associations_mislead():
+    data = simulate.hospital_records(20_000, seed=6).data
+    by_medication = data.groupby("medication")["readmitted"].mean()
+    assert by_medication[1] > by_medication[0]  # medication predicts readmission
+    assert np.corrcoef(data["lab_tests"], data["readmitted"])[0, 1] > 0.15
+    assert data["follow_up_call"].mean() == pytest.approx(0.08, abs=0.01)
+    assert data["age"].between(18, 100).all()
+    assert list(data.columns) == list(simulate.HOSPITAL_FEATURES) + ["readmitted"]
+
+
+def test_hospital_records_refuses_unknown_interventions():
+    with pytest.raises(ValueError, match=r"cannot intervene on \['frailty'\]"):
+        simulate.hospital_records(100, seed=0, do={"frailty": 0})
