@@ -16,8 +16,8 @@ Functions
 local_linear_rd     the sharp RD estimate, with conventional or robust bias-corrected
                     inference (Calonico, Cattaneo and Titiunik, 2014)
 fuzzy_rd            the fuzzy RD estimate: the jump in Y divided by the jump in T
-mse_bandwidth       a rule-of-thumb MSE-optimal bandwidth (Imbens and Kalyanaraman's
-                    formula, with simple pilot estimates)
+mse_bandwidth       a plug-in MSE-optimal bandwidth (Imbens and Kalyanaraman's formula
+                    and steps, simplified)
 density_test        a McCrary (2008) test for a jump in the density of X at the cutoff
 placebo_cutoffs     the same estimate at fake cutoffs, where the true jump is zero
 binned_means        the means of Y in bins of X, for the classic RD plot
@@ -287,33 +287,34 @@ def fuzzy_rd(
 
 
 def mse_bandwidth(data: pd.DataFrame, outcome: str, running: str, cutoff: float) -> float:
-    """A rule-of-thumb MSE-optimal bandwidth for local linear RD with the triangular kernel.
+    """A plug-in MSE-optimal bandwidth for local linear RD with the triangular kernel.
 
     The asymptotic mean squared error of the local linear RD estimate is
         AMSE(h) = (h^2 B Delta / 2)^2 + V (s2_right + s2_left) / (n h f(c)),
     where Delta = m''_right(c) - m''_left(c) is the jump in the curvature of E[Y | X],
     s2 the conditional variances of Y at c, f(c) the density of X at c, and B = -1/10,
-    V = 24/5 constants of the triangular kernel. Minimising over h gives the formula of
-    Imbens and Kalyanaraman (2012):
-        h = 3.4375 * [(s2_right + s2_left) / (f(c) Delta^2)]^(1/5) * n^(-1/5).
+    V = 24/5 constants of the triangular kernel. Minimising over h gives
+        h = 3.4375 * [(s2_right + s2_left) / (f(c) (Delta^2 + r))]^(1/5) * n^(-1/5),
+    the formula of Imbens and Kalyanaraman (2012), whose regularisation term r keeps h
+    finite when the two curvatures happen to be equal.
 
-    Pilot estimates (simple on purpose, and documented so you can argue with them):
-      * pilot bandwidth h1 = 1.84 sd(X) n^(-1/5) (Silverman's rule);
-      * f(c) = (number of units with |X - c| <= h1) / (2 n h1);
-      * s2 on each side: the residual variance of a straight line fitted to the units
-        within h1 of c on that side;
-      * m'' on each side: twice the quadratic coefficient of a cubic polynomial in
-        (X - c) fitted by least squares to all units on that side.
-    Without Imbens and Kalyanaraman's regularisation, a tiny Delta gives a huge h, so the
+    The unknowns are estimated in the steps of Imbens and Kalyanaraman, simplified:
+      1. pilot h1 = 1.84 sd(X) n^(-1/5); f(c) = #{|X - c| <= h1} / (2 n h1); s2 on each
+         side = residual variance of a straight line fitted within h1 of c on that side;
+      2. a third derivative m3 from one cubic in (X - c), with a jump at c, fitted to the
+         units between the median of X below c and the median of X above c;
+      3. on each side, a second pilot h2 = 3.56 (s2 / (f(c) m3^2))^(1/7) n_side^(-1/7),
+         and m'' = twice the quadratic coefficient of a quadratic fitted within h2;
+      4. r = sum over sides of 2160 s2 / (n_h2 h2^4), with n_h2 the units within h2.
+    rdrobust's ``mserd`` selector (Calonico, Cattaneo and Titiunik) estimates the same
+    quantities differently; expect the two to be of the same order, not equal. The
     result is capped at the distance from c to the farther end of the data.
-    rdrobust's ``mserd`` selector estimates the same quantities more carefully; expect the
-    two to be of the same order, not equal.
 
     Example
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.loyalty_cutoff(3_000, seed=1)
-    >>> 5 < mse_bandwidth(sim.data, "Y", "loyalty", 70) < 40
+    >>> 5 < mse_bandwidth(sim.data, "Y", "loyalty", 70) < 25
     True
     """
     y, x = _columns(data, [outcome, running])
@@ -326,29 +327,47 @@ def mse_bandwidth(data: pd.DataFrame, outcome: str, running: str, cutoff: float)
             f"need at least 10 units on each side of the cutoff to choose a bandwidth; found "
             f"{int(left.sum())} below and {int(right.sum())} above. Pass bandwidth= yourself"
         )
+    sides = {"above": right, "below": left}
+    # Step 1: the density and the variances at the cutoff.
     pilot = 1.84 * np.std(x, ddof=1) * n ** (-1 / 5)
     near = np.abs(distance) <= pilot
     density = near.sum() / (2 * n * pilot)
-    variances, curvatures = [], []
-    for side, name in ((right, "above"), (left, "below")):
+    variance = {}
+    for name, side in sides.items():
         close = side & near
-        if close.sum() < 3:
+        if close.sum() < 4:
             raise ValueError(
-                f"fewer than 3 units within the pilot bandwidth {pilot:.3g} {name} the cutoff; "
+                f"fewer than 4 units within the pilot bandwidth {pilot:.3g} {name} the cutoff; "
                 "pass bandwidth= yourself"
             )
         line = np.polyfit(distance[close], y[close], 1)
-        variances.append(np.var(y[close] - np.polyval(line, distance[close]), ddof=2))
-        if side.sum() < 5:
-            raise ValueError(f"too few units {name} the cutoff to estimate the curvature")
-        cubic = np.polyfit(distance[side], y[side], 3)
-        curvatures.append(2 * cubic[1])
-    curvature_jump = curvatures[0] - curvatures[1]
+        variance[name] = float(np.var(y[close] - np.polyval(line, distance[close]), ddof=2))
+    # Step 2: the third derivative, from a cubic with a jump, between the side medians.
+    middle = (x >= np.median(x[left])) & (x <= np.median(x[right]))
+    d = distance[middle]
+    design = np.column_stack([np.ones(len(d)), d >= 0, d, d**2, d**3])
+    if middle.sum() < 10 or np.linalg.matrix_rank(design) < 5:
+        raise ValueError("too few distinct values of the running variable near the cutoff "
+                         "to choose a bandwidth; pass bandwidth= yourself")
+    third = 6 * np.linalg.lstsq(design, y[middle], rcond=None)[0][4]
+    # Steps 3 and 4: the curvature on each side, and the regularisation.
+    curvature, regularisation = {}, 0.0
     farthest = float(np.abs(distance).max())
-    if curvature_jump == 0:
-        return farthest
+    for name, side in sides.items():
+        if third == 0:
+            second_pilot = farthest
+        else:
+            second_pilot = 3.56 * (variance[name] / (density * third**2)) ** (1 / 7) * int(
+                side.sum()) ** (-1 / 7)
+        close = side & (np.abs(distance) <= second_pilot)
+        if close.sum() < 4 or np.unique(distance[close]).size < 3:
+            raise ValueError(f"too few units {name} the cutoff to estimate the curvature; "
+                             "pass bandwidth= yourself")
+        curvature[name] = 2 * np.polyfit(distance[close], y[close], 2)[0]
+        regularisation += 2160 * variance[name] / (close.sum() * second_pilot**4)
+    jump = curvature["above"] - curvature["below"]
     h = TRIANGULAR_MSE_CONSTANT * (
-        sum(variances) / (density * curvature_jump**2)
+        (variance["above"] + variance["below"]) / (density * (jump**2 + regularisation))
     ) ** (1 / 5) * n ** (-1 / 5)
     return float(min(h, farthest))
 

@@ -117,9 +117,9 @@ def test_sharp_robust_covers_at_the_selected_bandwidth():
 
     result = monte_carlo(one, n_reps=400, seed=8)
     print(result)
-    # The point estimate at an MSE-optimal bandwidth keeps a bias of the order of half its
-    # SE (that is what MSE-optimal means); the robust interval is centred elsewhere and covers.
-    assert_calibrated(result, max_abs_bias=0.4)
+    # An MSE-optimal bandwidth trades some bias for variance, so the point estimate keeps a
+    # little bias; the robust interval is centred on the bias-corrected estimate and covers.
+    assert_calibrated(result, max_abs_bias=0.25)
 
 
 @pytest.mark.slow
