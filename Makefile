@@ -8,6 +8,11 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 # Notebooks and the book never reach the network; matplotlib draws off-screen.
 export MPLBACKEND := Agg
+# One BLAS thread per process: the tests already run one process per core, and
+# multithreaded BLAS on small matrices is many times slower on a loaded 2-core machine.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help book test test-lib test-notebooks test-book test-browser test-latest lint lab serve bench clean

@@ -213,7 +213,7 @@ def did_2x2(data: pd.DataFrame, outcome: str, group: str, post: str, *,
     Example
     -------
     >>> from lessons_lib import simulate
-    >>> sim = simulate.banner_regions(seed=0)
+    >>> sim = simulate.banner_regions(seed=5)
     >>> two = sim.data[sim.data["month"].isin([-1, 0])]
     >>> est = did_2x2(two, "Y", "region_A", "post", cluster="shopper")
     >>> est.covers(sim.truth["ATT"])
@@ -410,10 +410,9 @@ def _balanced_wide(data: pd.DataFrame, outcome: str, unit: str, time: str,
         raise ValueError(f"the panel is unbalanced: {int(wide.isna().sum().sum())} "
                          "unit-period cells are missing. Keep units seen in every period")
     start = pd.Series(_first_treated(data, first_treated), index=data[unit].to_numpy())
-    start = start.groupby(level=0).agg(["min", "max"])
-    if not np.array_equal(start["min"].fillna(-1), start["max"].fillna(-1)):
+    if (start.groupby(level=0).nunique(dropna=False) > 1).any():
         raise ValueError(f"'{first_treated}' must be the same in every row of a unit")
-    cohorts = start["min"].reindex(wide.index)
+    cohorts = start.groupby(level=0).first().reindex(wide.index)
     periods = wide.columns.to_numpy(dtype=float)
     if (cohorts <= periods.min()).any():
         raise ValueError("some units are treated from the first period on, so they have no "
