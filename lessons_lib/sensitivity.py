@@ -83,7 +83,7 @@ def e_value_difference(estimate: Estimate, outcome_sd: float) -> EValue:
 
     >>> est = Estimate.from_se(0.5, 0.1, n=100, estimand="ATE", method="demo")
     >>> round(e_value_difference(est, 1.0).point, 2)
-    2.5
+    2.53
     """
     if not isinstance(estimate, Estimate):
         raise ValueError(f"estimate must be an Estimate; got {type(estimate).__name__}")

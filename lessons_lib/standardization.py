@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from lessons_lib._validate import (
     require_binary,
@@ -42,13 +43,10 @@ def _interaction_columns(covariates: list[str], interactions: str | Sequence[str
     return list(interactions)
 
 
-def outcome_design(data: pd.DataFrame, treatment_values: np.ndarray, covariates: list[str],
-                   interacted: list[str]) -> np.ndarray:
+def outcome_design(treatment_values: np.ndarray, x: np.ndarray, x_interacted: np.ndarray) -> np.ndarray:
     """Rows [1, T, X, T * X_interacted] of the outcome regression for given T values."""
-    x = data[covariates].to_numpy(dtype=float)
     t = np.asarray(treatment_values, dtype=float)
-    xi = data[interacted].to_numpy(dtype=float) if interacted else np.empty((len(t), 0))
-    return np.column_stack([np.ones(len(t)), t, x, t[:, None] * xi])
+    return np.column_stack([np.ones(len(t)), t, x, t[:, None] * x_interacted])
 
 
 def potential_outcome_predictions(
@@ -62,40 +60,59 @@ def potential_outcome_predictions(
     regression in each arm, ``None`` forces one effect for everybody. Any scikit-learn
     regressor can be passed as ``model``; it is fitted on the columns [T, X].
     """
-    fit = _fit_outcome(data, treatment, outcome, covariates, interactions, model)
+    fit = _fit(*_arrays(data, treatment, outcome, covariates, interactions, model), model)
     return fit["m1"], fit["m0"]
 
 
-def _fit_outcome(data, treatment, outcome, covariates, interactions, model) -> dict:
+def _arrays(data, treatment, outcome, covariates, interactions, model):
+    """Validate once; return (t, y, x, x_interacted) as float arrays."""
     require_frame(data)
     if covariates is None or isinstance(covariates, str) or not len(covariates):
         raise ValueError("covariates must be a non-empty list of column names, e.g. ['age', 'income']")
     covariates = list(covariates)
     require_columns(data, [outcome, *covariates])
-    t = require_binary(data, treatment)
-    require_min_group_size(t, 2, column=treatment)
+    t = require_binary(data, treatment).astype(float)
+    require_min_group_size(t.astype(int), 2, column=treatment)
     y = data[outcome].to_numpy(dtype=float)
-    n = len(y)
+    x = data[covariates].to_numpy(dtype=float)
     if model is not None:
         if not hasattr(model, "predict"):
             raise ValueError(f"the outcome model must be a regressor with predict; got {type(model).__name__}")
-        x = data[covariates].to_numpy(dtype=float)
-        fitted = clone(model).fit(np.column_stack([t, x]), y)
-        m1 = fitted.predict(np.column_stack([np.ones(n), x]))
-        m0 = fitted.predict(np.column_stack([np.zeros(n), x]))
-        return {"m1": m1, "m0": m0, "y": y, "t": t}
+        return t, y, x, np.empty((len(t), 0))
     interacted = _interaction_columns(covariates, interactions)
-    design = outcome_design(data, t, covariates, interacted)
+    xi = data[interacted].to_numpy(dtype=float) if interacted else np.empty((len(t), 0))
+    design = outcome_design(t, x, xi)
     if np.linalg.matrix_rank(design) < design.shape[1]:
         raise ValueError(
             "the outcome regression's design is singular: a covariate is constant or collinear "
             "(or constant within one arm when interacted with the treatment); drop it"
         )
+    return t, y, x, xi
+
+
+def _fit(t, y, x, xi, model) -> dict:
+    n = len(y)
+    if model is not None:
+        fitted = clone(model).fit(np.column_stack([t, x]), y)
+        return {"m1": fitted.predict(np.column_stack([np.ones(n), x])),
+                "m0": fitted.predict(np.column_stack([np.zeros(n), x]))}
+    design = outcome_design(t, x, xi)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    design1 = outcome_design(data, np.ones(n), covariates, interacted)
-    design0 = outcome_design(data, np.zeros(n), covariates, interacted)
-    return {"m1": design1 @ coef, "m0": design0 @ coef, "y": y, "t": t, "design": design,
+    design1, design0 = outcome_design(np.ones(n), x, xi), outcome_design(np.zeros(n), x, xi)
+    return {"m1": design1 @ coef, "m0": design0 @ coef, "design": design,
             "design1": design1, "design0": design0, "coef": coef}
+
+
+def _bootstrap(t, y, x, xi, model, n_boot: int, rng: np.random.Generator) -> list[float]:
+    """Refit on n_boot resamples of the rows; return each resample's estimate."""
+    draws = []
+    for _ in range(n_boot):
+        rows = rng.integers(0, len(y), size=len(y))
+        if t[rows].min() == t[rows].max():
+            continue
+        boot = _fit(t[rows], y[rows], x[rows], xi[rows], model)
+        draws.append(float(np.mean(boot["m1"] - boot["m0"])))
+    return draws
 
 
 def standardization(
@@ -146,12 +163,13 @@ def standardization(
                          "model use se='bootstrap'")
     if se == "bootstrap" and not (isinstance(n_boot, (int, np.integer)) and n_boot >= 50):
         raise ValueError(f"n_boot must be a whole number of at least 50; got {n_boot!r}")
-    fit = _fit_outcome(data, treatment, outcome, covariates, interactions, model)
-    n = len(fit["y"])
+    t, y, x, xi = _arrays(data, treatment, outcome, covariates, interactions, model)
+    fit = _fit(t, y, x, xi, model)
+    n = len(y)
     value = float(np.mean(fit["m1"] - fit["m0"]))
     if se == "sandwich":
         design, diff = fit["design"], fit["design1"] - fit["design0"]
-        residual = fit["y"] - design @ fit["coef"]
+        residual = y - design @ fit["coef"]
         psi = np.column_stack([design * residual[:, None], diff @ fit["coef"] - value])
         k = design.shape[1]
         jac = np.zeros((k + 1, k + 1))
@@ -162,14 +180,9 @@ def standardization(
         label = "sandwich"
     else:
         rng = np.random.default_rng(seed)
-        draws = []
-        for _ in range(n_boot):
-            rows = rng.integers(0, n, size=n)
-            sample = data.iloc[rows].reset_index(drop=True)
-            if sample[treatment].nunique() < 2:
-                continue
-            boot = _fit_outcome(sample, treatment, outcome, covariates, interactions, model)
-            draws.append(np.mean(boot["m1"] - boot["m0"]))
+        # Many small regressions: one BLAS thread is faster than several fighting for cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            draws = _bootstrap(t, y, x, xi, model, n_boot, rng)
         std_error = float(np.std(draws, ddof=1))
         label = f"bootstrap, {len(draws)} resamples"
     return Estimate.from_se(
