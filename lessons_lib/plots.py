@@ -13,6 +13,7 @@ CONTROL = "#1b9e77"  # teal: control, T = 0
 TRUTH = "#444444"  # dark grey: the true effect
 ESTIMATE = "#7570b3"  # purple: an estimate and its interval
 NEUTRAL = "#999999"
+ACCENT = "#e7298a"  # pink: a second group that is not a treatment arm (a population, a naive method)
 
 
 def use_book_style() -> None:
