@@ -39,7 +39,7 @@ def fold_ids(n: int, n_folds: int = 5, *, seed: int = 0) -> np.ndarray:
     (``set_sample_splitting``) to reproduce its numbers exactly.
 
     >>> fold_ids(6, 3, seed=0).tolist()
-    [1, 2, 0, 2, 0, 1]
+    [2, 1, 0, 1, 2, 0]
     """
     if not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n must be a whole number of at least 2; got {n!r}")
@@ -85,6 +85,7 @@ def partially_linear(
     *,
     seed: int = 0,
     folds: np.ndarray | None = None,
+    n_repeats: int = 1,
     level: float = 0.95,
 ) -> Estimate:
     """Double/debiased machine learning estimate of theta in the partially linear model.
@@ -102,7 +103,8 @@ def partially_linear(
         se = sqrt( mean(psi_i^2) / mean(v_i^2)^2 / n )
 
     Assumptions: no unmeasured confounding given X; overlap (T still varies once X is
-    known: Var(T | X) > 0); the learners estimate l and m well enough (their errors
+    known: Var(T | X) > 0; refused with a ValueError when the cross-fitted treatment model
+    explains more than 99.99% of the treatment's variance); the learners estimate l and m well enough (their errors
     shrink faster than n^(-1/4)); the model is partially linear (or theta is read as the
     weighted average above).
 
@@ -117,6 +119,10 @@ def partially_linear(
     n_folds : number of cross-fitting folds (ignored when ``folds`` is given).
     seed : seeds the shuffled K-fold split (see `fold_ids`).
     folds : optional fold number of each row, to fix the split yourself.
+    n_repeats : repeat the cross-fitting over this many random splits (seeds ``seed``,
+        ``seed + 1``, ...) and report the median estimate, with the standard error that
+        makes the interval's upper end the median of the repetitions' upper ends (DoubleML's
+        ``n_rep`` aggregation). Makes the estimate depend less on one split.
     level : confidence level of the interval.
 
     Returns an `Estimate` (estimand "theta (partially linear)"), with extras: the number of
@@ -175,12 +181,38 @@ def partially_linear(
             f"got the classifier {type(model_y).__name__}"
         )
 
+    if not isinstance(n_repeats, (int, np.integer)) or isinstance(n_repeats, bool) or n_repeats < 1:
+        raise ValueError(f"n_repeats must be a whole number of at least 1; got {n_repeats!r}")
+    if n_repeats > 1 and folds is not None:
+        raise ValueError("give either folds (one fixed split) or n_repeats > 1 (several random "
+                         "splits), not both")
     if folds is None:
-        folds = fold_ids(n, n_folds, seed=seed)
+        splits = [fold_ids(n, n_folds, seed=seed + r) for r in range(n_repeats)]
     else:
-        folds = _check_folds(folds, n)
-    n_used_folds = len(np.unique(folds))
+        splits = [_check_folds(folds, n)]
+    fits = [_partial_out(x, y, t, model_y, model_t, split) for split in splits]
+    thetas = np.array([fit[0] for fit in fits])
+    ses = np.array([fit[1] for fit in fits])
+    theta = float(np.median(thetas))
+    upper = np.median(thetas + 1.96 * ses)  # DoubleML's aggregation of repeated splits
+    se = float((upper - theta) / 1.96) if n_repeats > 1 else float(ses[0])
+    r2_y, r2_t = fits[0][2], fits[0][3]
+    n_used_folds = len(np.unique(splits[0]))
+    extra = {"n_folds": n_used_folds, "R2 of outcome model": r2_y, "R2 of treatment model": r2_t}
+    if n_repeats > 1:
+        extra["n_repeats"] = n_repeats
+        extra["spread of repeated estimates"] = float(np.ptp(thetas))
+    method = f"double ML, partialling out, {n_used_folds}-fold cross-fitting"
+    if n_repeats > 1:
+        method += f", median of {n_repeats} splits"
+    return Estimate.from_se(theta, se, n=n, estimand="theta (partially linear)", method=method,
+                            level=level, extra=extra)
 
+
+def _partial_out(x: np.ndarray, y: np.ndarray, t: np.ndarray, model_y: object, model_t: object,
+                 folds: np.ndarray) -> tuple[float, float, float, float]:
+    """One cross-fitted partialling out: (theta, se, R^2 of l_hat, R^2 of m_hat)."""
+    n = len(y)
     l_hat = cross_fit_predict(model_y, x, y, folds)
     m_hat = cross_fit_predict(model_t, x, t, folds)
     if not (np.isfinite(l_hat).all() and np.isfinite(m_hat).all()):
@@ -195,27 +227,19 @@ def partially_linear(
     u = y - l_hat
     v = t - m_hat
     mean_v2 = np.mean(v * v)
-    if mean_v2 <= 1e-12 * max(np.var(t), 1e-300):
+    if mean_v2 < 1e-4 * np.var(t):  # X explains more than 99.99% of the treatment's variance
         raise ValueError(
-            "no overlap: once X is partialled out the treatment has no variation left "
-            "(the treatment model predicts T exactly), so theta is not identified; drop the "
-            "covariates that determine the treatment or use a less flexible model_t"
+            "no overlap: once X is partialled out the treatment has almost no variation left "
+            f"(the treatment model explains {1 - mean_v2 / np.var(t):.4%} of it), so theta is "
+            "not identified; drop the covariates that determine the treatment or use a less "
+            "flexible model_t"
         )
     theta = np.mean(v * u) / mean_v2
     psi = v * (u - theta * v)
     se = np.sqrt(np.mean(psi**2) / mean_v2**2 / n)
     r2_y = 1 - np.mean(u**2) / np.var(y) if np.var(y) > 0 else float("nan")
     r2_t = 1 - mean_v2 / np.var(t)
-    return Estimate.from_se(
-        theta,
-        se,
-        n=n,
-        estimand="theta (partially linear)",
-        method=f"double ML, partialling out, {n_used_folds}-fold cross-fitting",
-        level=level,
-        extra={"n_folds": n_used_folds, "R2 of outcome model": float(r2_y),
-               "R2 of treatment model": float(r2_t)},
-    )
+    return float(theta), float(se), float(r2_y), float(r2_t)
 
 
 def _check_n_folds(n_folds: object, n: int) -> None:
