@@ -4,10 +4,10 @@ Run by the grader (``lessons_lib.check.runner``) as::
 
     python -s -P -B _harness.py JOB_FILE RESULT_FD
 
-``JOB_FILE`` is a pickle the grader wrote into the submission's temporary folder: the
+``JOB_FILE`` is a pickle the grader put in the submission's temporary folder: the
 exercise's trusted setup code, the submission's answer cells (only those), the questions
-and the pickled inputs the checker chose for function questions. The harness reads it and
-deletes it before any submission code runs, then
+and the pickled inputs the checker chose for function questions. The harness reads it
+(and deletes it where it can) before any submission code runs, then
 
 1. runs the setup code,
 2. runs each answer cell under a per-cell time limit (``SIGALRM``), catching everything a
@@ -106,7 +106,8 @@ class _Results:
 def _describe(exc: BaseException, filename: str) -> str:
     """'ZeroDivisionError: division by zero (line 3)', the line counted within the cell."""
     try:
-        text = f"{type(exc).__name__}: {exc}"
+        detail = exc.msg if isinstance(exc, SyntaxError) else exc
+        text = f"{type(exc).__name__}: {detail}"
     except Exception:  # an exception whose str() fails
         text = type(exc).__name__
     text = text.strip().rstrip(":")
@@ -162,6 +163,10 @@ def _function_answer(namespace: dict, name: str, calls: list[bytes], seconds: fl
         return {"defined": True, "callable": False, "type": type(function).__name__}
     results = []
     for blob in calls:
+        if any(c["timed_out"] for c in results):  # one timeout is enough: do not wait again
+            results.append({"output": None, "error": "not run after a call that timed out",
+                            "not_implemented": False, "timed_out": True})
+            continue
         args, kwargs = pickle.loads(blob)  # fresh copies: a call cannot spoil the next one
         status, result = _limited(lambda a=args, k=kwargs: to_plain(function(*a, **k)), seconds)
         call = {"output": None, "error": None, "not_implemented": False, "timed_out": False}
@@ -202,7 +207,10 @@ def main() -> None:
 
     with open(job_path, "rb") as handle:
         job = pickle.load(handle)
-    os.remove(job_path)
+    try:
+        os.remove(job_path)
+    except OSError:  # in the sandbox it is a read-only mount
+        pass
 
     out = _CappedText(1, int(job["output_bytes"]))
     sys.stdout = sys.stderr = out
@@ -236,7 +244,7 @@ def main() -> None:
                 code = getattr(result, "code", None)
                 event["error"] = (f"{type(result).__name__}"
                                   + (f"({code!r})" if code is not None else ""))
-            else:
+            elif status != "timeout":
                 event["error"] = _describe(result, filename)
         except _CellTimeout:  # an alarm that fired between two statements of ours
             event = {"event": "end", "cell": index, "status": "timeout"}
@@ -245,6 +253,10 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - e.g. a submission that patched json
             results.send(event="end", cell=index, status="error",
                          error=f"the answer could not be sent to the checker ({exc!r:.200})")
+        if event.get("status") == "memory":
+            # What filled the memory may still be referenced: ask for a fresh process.
+            results.send(event="restart", cell=index)
+            os._exit(0)
 
     results.send(event="done", output_truncated=out.truncated)
 

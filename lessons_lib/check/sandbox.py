@@ -2,10 +2,11 @@
 
 On Linux the grader wraps the child Python process in Debian's ``bubblewrap`` (``bwrap``):
 new namespaces for everything (so no network: the child has only its own, empty,
-loopback), a read-only view of only what Python needs (the system's ``/usr``, ``/etc``,
-the Python installation, the virtual environment and the ``lessons_lib`` package itself,
-never the repository with its checks and solutions), a private ``/tmp``, and the
-submission's temporary folder as the only writable place. Whether bwrap works is found
+loopback), a read-only view of only what Python needs (the system's ``/usr``, a few files
+of ``/etc`` (`ETC`: not its keys, tokens or password hashes), the Python installation,
+the virtual environment and the ``lessons_lib`` package itself, never the repository
+with its checks and solutions), and, as the only writable places, a private ``/tmp`` and
+the working folder, both small in-memory file systems that vanish with the sandbox. Whether bwrap works is found
 out once, by running it; inside some containers it cannot create namespaces.
 
 Everywhere (and alone where bwrap is missing or fails, or with ``--no-sandbox``) the child
@@ -29,6 +30,12 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # .../lessons_lib
 HARNESS = Path(__file__).resolve().with_name("_harness.py")
+# What a Python process may need from /etc: the dynamic linker, time zones, users, fonts.
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "timezone",
+       "passwd", "group", "nsswitch.conf", "hosts", "host.conf", "os-release",
+       "debian_version", "fonts", "mime.types", "locale.alias", "protocols", "services",
+       "magic", "magic.mime")
+FOLDER_MB = 128  # size of the sandbox's working folder and of its /tmp
 SANDBOX = "bubblewrap"
 NO_SANDBOX = "process limits only"
 
@@ -116,7 +123,8 @@ def _ro_binds() -> list[str]:
             args.extend(["--symlink", os.readlink(top), top])
         else:
             bind(top)
-    bind("/etc")
+    for name in ETC:  # not all of /etc: it holds keys, tokens and password hashes
+        bind(Path("/etc") / name)
     for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
         bind(prefix)
     bind(Path(sys.executable).resolve().parent.parent)  # the interpreter's own installation
@@ -124,9 +132,19 @@ def _ro_binds() -> list[str]:
     return args
 
 
-def bwrap_command(inner: list[str], workdir: Path) -> list[str]:
-    """Wrap ``inner`` in bubblewrap with ``workdir`` as its only writable folder."""
+def bwrap_command(inner: list[str], workdir: Path, files: dict[Path, Path] | None = None,
+                  folder_mb: int = FOLDER_MB) -> list[str]:
+    """Wrap ``inner`` in bubblewrap with ``workdir`` as its only writable folder.
+
+    The working folder (and ``/tmp``) inside the sandbox are private in-memory file systems
+    of ``folder_mb`` MB each, mounted at ``workdir``'s path: whatever a submission writes
+    stays in them and vanishes with the sandbox, and it cannot fill the instructor's disk
+    or memory. ``files`` maps host files to read-only places inside (the harness's job).
+    """
     bwrap = shutil.which("bwrap") or "bwrap"
+    size = str(folder_mb * 1024 * 1024)
+    binds = [arg for host, inside in (files or {}).items()
+             for arg in ("--ro-bind", str(host), str(inside))]
     return [
         bwrap,
         "--unshare-all",  # network, pid, ipc, uts, cgroup and (where allowed) user namespaces
@@ -135,8 +153,9 @@ def bwrap_command(inner: list[str], workdir: Path) -> list[str]:
         *_ro_binds(),
         "--proc", "/proc",
         "--dev", "/dev",
-        "--tmpfs", "/tmp",
-        "--bind", str(workdir), str(workdir),
+        "--size", size, "--tmpfs", "/tmp",
+        "--size", size, "--tmpfs", str(workdir),
+        *binds,
         "--chdir", str(workdir),
         "--", *inner,
     ]
@@ -169,7 +188,7 @@ def detect_isolation() -> Isolation:
         return Isolation(NO_SANDBOX, "no sandbox available: bubblewrap (bwrap) is not installed")
     with tempfile.TemporaryDirectory(prefix="lessons-check-probe-") as folder:
         workdir = Path(folder)
-        command = bwrap_command([sys.executable, "-s", "-P", "-B", "-c", "print(6 * 7)"], workdir)
+        command = bwrap_command([sys.executable, "-I", "-S", "-c", "print(6 * 7)"], workdir)
         try:
             probe = subprocess.run(command, capture_output=True, text=True, timeout=30,
                                    env=child_environment(workdir), stdin=subprocess.DEVNULL)
