@@ -11,8 +11,6 @@ import html
 import math
 from dataclasses import asdict, dataclass, field
 
-from scipy import stats
-
 
 @dataclass(frozen=True, repr=False)
 class Estimate:
@@ -66,6 +64,8 @@ class Estimate:
         """
         if not 0 < level < 1:
             raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level}")
+        from scipy import stats  # imported here: it is half of `import lessons_lib`'s cost
+
         tail = 1 - (1 - level) / 2
         q = stats.t.ppf(tail, df) if df is not None else stats.norm.ppf(tail)
         return cls(
@@ -85,6 +85,8 @@ class Estimate:
         """Two-sided p-value of 'no effect', from the normal approximation value / se."""
         if not (self.se > 0 and math.isfinite(self.se)):
             return float("nan")
+        from scipy import stats
+
         return float(2 * stats.norm.sf(abs(self.value / self.se)))
 
     def covers(self, truth: float) -> bool:
