@@ -50,30 +50,35 @@ def scipy_permutation(data, n_resamples):
     ).pvalue
 
 
+def time_one_size(n: int) -> list[tuple[str, int, float, float]]:
+    data = simulate.banner_shop(n, seed=1, randomized=True).data
+    y, t = data["Y"].to_numpy(float), data["T"].to_numpy()
+    permutations = 1_000 if n <= 10_000 else 100
+    cases = [
+        ("difference_in_means vs scipy ttest_ind",
+         lambda: difference_in_means(data),
+         lambda: stats.ttest_ind(y[t == 1], y[t == 0], equal_var=False)),
+        ("t_test vs scipy ttest_ind",
+         lambda: t_test(data),
+         lambda: stats.ttest_ind(y[t == 1], y[t == 0], equal_var=False)),
+        ("regression_adjustment vs statsmodels OLS HC2",
+         lambda: regression_adjustment(data, "T", "Y", COVARIATES),
+         lambda: statsmodels_lin(data)),
+        (f"randomization_test ({permutations:,} draws) vs scipy permutation_test",
+         lambda: randomization_test(data, n_permutations=permutations, max_exact=0),
+         lambda: scipy_permutation(data, permutations)),
+    ]
+    rows = []
+    for name, ours, theirs in cases:
+        repeats = 1 if n > 10_000 and "randomization" in name else 3
+        rows.append((name, n, best_of(ours, repeats), best_of(theirs, repeats)))
+    return rows
+
+
 def main() -> None:
     rows = []
     for n in (10_000, 1_000_000):
-        data = simulate.banner_shop(n, seed=1, randomized=True).data
-        y, t = data["Y"].to_numpy(float), data["T"].to_numpy()
-        cases = [
-            ("difference_in_means vs scipy ttest_ind",
-             lambda: difference_in_means(data), lambda: stats.ttest_ind(y[t == 1], y[t == 0],
-                                                                       equal_var=False)),
-            ("t_test vs scipy ttest_ind",
-             lambda: t_test(data), lambda: stats.ttest_ind(y[t == 1], y[t == 0], equal_var=False)),
-            ("regression_adjustment vs statsmodels OLS HC2",
-             lambda: regression_adjustment(data, "T", "Y", COVARIATES),
-             lambda: statsmodels_lin(data)),
-        ]
-        permutations = 1_000 if n <= 10_000 else 20
-        cases.append((f"randomization_test ({permutations:,} draws) vs scipy permutation_test",
-                      lambda: randomization_test(data, n_permutations=max(permutations, 100),
-                                                 max_exact=0),
-                      lambda: scipy_permutation(data, max(permutations, 100))))
-        for name, ours, theirs in cases:
-            repeats = 1 if n > 10_000 and "randomization" in name else 3
-            ours_time, their_time = best_of(ours, repeats), best_of(theirs, repeats)
-            rows.append((name, n, ours_time, their_time))
+        rows += time_one_size(n)
     print(f"{'method':<66} {'n':>10} {'ours (s)':>10} {'reference (s)':>14} {'ratio':>7}")
     for name, n, ours_time, their_time in rows:
         print(f"{name:<66} {n:>10,} {ours_time:>10.4f} {their_time:>14.4f} "
