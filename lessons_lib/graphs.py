@@ -230,8 +230,12 @@ class DAG:
         self._check_nodes(sorted(sources | observed))
         # colliders open when they are in `given` or are an ancestor of something in it
         opens_collider = set(observed)
-        for node in observed:
-            opens_collider |= nx.ancestors(self._graph, node)
+        frontier = list(observed)
+        while frontier:  # one backward sweep: every ancestor of the conditioning set
+            for parent in self._graph.predecessors(frontier.pop()):
+                if parent not in opens_collider:
+                    opens_collider.add(parent)
+                    frontier.append(parent)
         to_visit = [(x, "up") for x in sources]  # "up": we arrived from a child
         visited: set[tuple[str, str]] = set()
         found: set[str] = set()
@@ -452,6 +456,8 @@ def draw(dag: DAG, *, treatment: str | None = None, outcome: str | None = None,
     """
     if not isinstance(dag, DAG):
         raise ValueError(f"draw needs a lessons_lib.graphs.DAG; got {type(dag).__name__}")
+    if not dag.nodes:
+        raise ValueError("the graph has no nodes: there is nothing to draw")
     shaded = set(_as_names(adjustment, "adjustment"))
     marked = [v for v in (treatment, outcome) if v is not None] + sorted(shaded)
     unknown = [v for v in marked if v not in dag]

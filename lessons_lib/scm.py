@@ -22,12 +22,12 @@ correlation, which `fisher_z_test` tests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from lessons_lib._validate import require_columns, require_frame
 from lessons_lib.graphs import DAG
@@ -160,21 +160,35 @@ def partial_correlation(data: pd.DataFrame, x: str, y: str, given: str | Iterabl
         raise ValueError("x and y must each be one column name")
     if x == y or x in given_names or y in given_names:
         raise ValueError("x, y and the conditioning set must be different columns")
-    require_columns(data, [x, y, *given_names])
+    columns = [x, y, *given_names]
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        require_columns(data, columns)  # raises the library's message for unknown columns
+    if not all(pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]) for c in columns):
+        require_columns(data, columns)  # raises the library's message for non-numeric columns
+    values = data[columns].to_numpy(dtype=float)
     n = len(data)
-    design = np.column_stack([np.ones(n), data[given_names].to_numpy(dtype=float)])
-    if n <= design.shape[1] + 1:
+    if n <= len(given_names) + 2:
         raise ValueError(f"{n} rows are too few to condition on {len(given_names)} variable(s)")
-    pair = data[[x, y]].to_numpy(dtype=float)
-    coef, *_ = np.linalg.lstsq(design, pair, rcond=None)
-    residuals = pair - design @ coef
-    sd = residuals.std(axis=0)
-    if np.any(sd <= 1e-12 * (1 + np.abs(pair).max())):
+    # the partial correlation from the inverse covariance (precision) matrix of (x, y, given):
+    # r = -P_xy / sqrt(P_xx P_yy), the same as correlating the residuals of x and y on `given`
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN or inf are reported just below
+        covariance = np.atleast_2d(np.cov(values, rowvar=False))
+    if not np.isfinite(covariance).all():  # a NaN or infinity somewhere in the columns
+        require_columns(data, columns)  # names the column with missing or infinite values
+    scale = np.sqrt(np.diag(covariance))
+    if np.any(scale <= 1e-12 * (1 + np.abs(values).max())):
         raise ValueError(
-            f"'{x}' or '{y}' is constant (or a linear function of {given_names}); "
-            "its partial correlation is undefined"
+            f"a column among {[x, y, *given_names]} is constant; its partial correlation is undefined"
         )
-    return float(np.corrcoef(residuals.T)[0, 1])
+    correlation = covariance / np.outer(scale, scale)
+    if np.linalg.cond(correlation) > 1e12:
+        raise ValueError(
+            f"'{x}' or '{y}' is (almost) a linear function of the others in {[x, y, *given_names]}; "
+            "the partial correlation is undefined"
+        )
+    precision = np.linalg.inv(correlation)
+    return float(-precision[0, 1] / np.sqrt(precision[0, 0] * precision[1, 1]))
 
 
 def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: str | Iterable[str] = ()) -> tuple[float, float]:
@@ -198,4 +212,4 @@ def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: str | Iterable[str]
         raise ValueError(f"{len(data)} rows are too few for Fisher's z with {k} conditioning variable(s)")
     r_clipped = min(max(r, -1 + 1e-15), 1 - 1e-15)
     z = np.sqrt(dof) * np.arctanh(r_clipped)
-    return r, float(2 * stats.norm.sf(abs(z)))
+    return r, float(math.erfc(abs(z) / math.sqrt(2)))  # two-sided normal p-value

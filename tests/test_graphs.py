@@ -227,5 +227,7 @@ def test_draw_refuses_bad_input():
         draw([("T", "Y")])
     with pytest.raises(ValueError, match="cannot highlight"):
         draw(CONFOUNDED, treatment="Q")
+    with pytest.raises(ValueError, match="no nodes"):
+        draw(DAG([]))
     with pytest.raises(ValueError, match="no position"):
         draw(CONFOUNDED, layout={"T": (0, 0)})

@@ -79,6 +79,12 @@ def test_refuses_bad_input():
         fisher_z_test(data, "X", "X")
     with pytest.raises(ValueError, match="not found"):
         fisher_z_test(data, "X", "Q")
+    with pytest.raises(ValueError, match="missing value"):
+        fisher_z_test(data.assign(X=data["X"].where(data.index > 0)), "X", "Y")
+    with pytest.raises(ValueError, match="infinite"):
+        fisher_z_test(data.assign(X=data["X"].replace(data["X"].iloc[0], np.inf)), "X", "Y")
+    with pytest.raises(ValueError, match="numeric"):
+        fisher_z_test(data.assign(X="a"), "X", "Y")
     with pytest.raises(ValueError, match="constant"):
         fisher_z_test(data.assign(K=1.0), "X", "K")
     with pytest.raises(ValueError, match="too few"):
