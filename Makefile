@@ -6,8 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
-# Notebooks and the book never reach the network; matplotlib draws off-screen.
-export MPLBACKEND := Agg
+# (No MPLBACKEND here: notebook kernels must keep matplotlib's inline backend, or figures
+# vanish from the outputs nbval compares. Headless tests fall back to Agg by themselves.)
 # One BLAS thread per process: the tests already run one process per core, and
 # multithreaded BLAS on small matrices is many times slower on a loaded 2-core machine.
 export OPENBLAS_NUM_THREADS := 1

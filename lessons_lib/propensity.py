@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 
 from lessons_lib._validate import require_binary, require_columns, require_frame
 
@@ -25,6 +25,59 @@ def _covariate_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> np.ndarr
     return data[list(covariates)].to_numpy(dtype=float)
 
 
+def fit_logistic(design: np.ndarray, treatment: np.ndarray, *, max_iter: int = 100,
+                 tol: float = 1e-10) -> np.ndarray:
+    """Maximum-likelihood logistic regression by Newton's method (no penalty).
+
+    ``design`` must already hold the intercept column. Returns the coefficients; equals
+    ``statsmodels.api.Logit(treatment, design).fit().params``. Newton's method does not
+    care about the scale of the columns (age squared next to a 0/1 dummy is fine),
+    which is why the book fits its textbook propensity model this way.
+
+    Raises a ValueError when the columns are collinear or when the covariates predict
+    treatment perfectly (then some e(x) is 0 or 1 and positivity fails).
+    """
+    n, k = design.shape
+    if np.linalg.matrix_rank(design) < k:
+        raise ValueError(
+            "the propensity covariates are collinear (a constant column, a duplicate, or "
+            "all dummies of one categorical); drop one of them"
+        )
+    beta = np.zeros(k)
+
+    def loglik(b: np.ndarray) -> float:
+        eta = design @ b
+        return float(np.sum(treatment * eta - np.logaddexp(0.0, eta)))
+
+    current = loglik(beta)
+    for _ in range(max_iter):
+        p = expit(design @ beta)
+        gradient = design.T @ (treatment - p)
+        hessian = (design * (p * (1 - p))[:, None]).T @ design
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            break
+        size = 1.0
+        while size > 1e-8:  # step halving keeps every iteration an improvement
+            candidate = beta + size * step
+            value = loglik(candidate)
+            if value >= current - 1e-12:
+                break
+            size /= 2
+        beta, current = candidate, value
+        if np.max(np.abs(size * step)) < tol * (1 + np.max(np.abs(beta))):
+            p = expit(design @ beta)
+            if p.min() < 1e-10 or p.max() > 1 - 1e-10:
+                break
+            return beta
+    raise ValueError(
+        "the propensity model did not converge: the covariates (almost) perfectly predict "
+        "treatment, so some estimated propensities are 0 or 1 and positivity fails. Check "
+        "overlap, drop the covariate that separates the groups, or trim/clip the propensities"
+    )
+
+
 def estimate_propensity(
     data: pd.DataFrame,
     treatment: str,
@@ -33,9 +86,11 @@ def estimate_propensity(
 ) -> np.ndarray:
     """Estimate e(x) = P(T = 1 | X = x) for every row.
 
-    ``model`` is any scikit-learn classifier with ``predict_proba``; by default an
-    unpenalized logistic regression (``LogisticRegression(C=np.inf)``), the textbook
-    propensity model. The model is cloned, so the one you pass is not changed.
+    ``model`` is any scikit-learn classifier with ``predict_proba`` (cloned, so the one you
+    pass is not changed). By default, the textbook propensity model: an unpenalized
+    logistic regression fitted exactly by Newton's method (`logistic_propensity`), which
+    equals statsmodels' ``Logit``; scikit-learn's first-order solvers can stop short of the
+    maximum on covariates of very different scales (dollars next to 0/1 indicators).
 
     Raises a ValueError when the treatment is not 0/1 or covariates are missing or not
     numeric.
@@ -46,10 +101,12 @@ def estimate_propensity(
     >>> bool(((e > 0) & (e < 1)).all())
     True
     """
+    if model is None:  # the textbook model, fitted exactly (Newton's method)
+        return logistic_propensity(data, treatment, covariates)
     require_frame(data)
     t = require_binary(data, treatment)
     x = _covariate_matrix(data, covariates)
-    fitted = clone(model) if model is not None else LogisticRegression(C=np.inf, max_iter=5_000)
+    fitted = clone(model)
     if not hasattr(fitted, "predict_proba"):
         raise ValueError(
             f"the propensity model must be a classifier with predict_proba; got {type(model).__name__}"
@@ -141,28 +198,7 @@ def logistic_propensity(
         constant = [c for c, s in zip(covariates, spread, strict=True) if s == 0]
         raise ValueError(f"covariate(s) {constant} do not vary; drop them from the propensity model")
     design = np.column_stack([np.ones(len(x)), (x - x.mean(axis=0)) / spread])
-    beta = np.zeros(design.shape[1])
-    for _ in range(max_iter):
-        linear = np.clip(design @ beta, -700, 700)
-        fitted = 1.0 / (1.0 + np.exp(-linear))
-        weight = fitted * (1 - fitted)
-        hessian = design.T @ (design * weight[:, None])
-        try:
-            step = np.linalg.solve(hessian, design.T @ (t - fitted))
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                "the propensity model cannot be fitted: covariates are collinear or separate the "
-                "groups; drop redundant covariates"
-            ) from None
-        beta += step
-        if np.max(np.abs(step)) < tol:
-            break
-    else:
-        raise ValueError(
-            f"the propensity model did not converge in {max_iter} Newton steps: the covariates "
-            "(nearly) separate treated from untreated units, so positivity fails. Drop or coarsen "
-            "covariates, or restrict the sample to the region of overlap"
-        )
+    beta = fit_logistic(design, t, max_iter=max_iter, tol=tol)
     # Row by row, not with a BLAS product: identical covariates then get bit-identical
     # scores whatever the thread count, so exact ties in matching stay ties everywhere.
     linear = (design * beta).sum(axis=1)
