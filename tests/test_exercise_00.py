@@ -1,26 +1,18 @@
 """Exercise 00's checks, proven both ways: right answers pass, stubs and known mistakes fail."""
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from exercise_tools import checks_module
+from exercise_tools import verdict as _verdict
 
-from lessons_lib.check import judge, load_exercise
-from lessons_lib.check.exercises import call_locally
+from lessons_lib.check import load_exercise
 
-CHECKS = Path(__file__).resolve().parents[1] / "exercises" / "checks" / "00_why_causality.py"
-_spec = importlib.util.spec_from_file_location("checks_00", CHECKS)
-checks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(checks)
+checks = checks_module("00_why_causality")
 EXERCISE = load_exercise("00_why_causality")
 
 
 def verdict(qid, answer):
-    question = EXERCISE.question(qid)
-    if question.kind == "function":
-        answer = call_locally(answer, question)
-    return judge(question, answer)
+    return _verdict(EXERCISE.question(qid), answer)
 
 
 def test_the_numbers_tell_the_chapter_story():

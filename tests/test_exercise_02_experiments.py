@@ -3,116 +3,22 @@ untouched stubs, and recognise each known wrong answer with its misconception.""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from exercise_tools import answers_of, checks_module, exercise_notebook, solution_notebook, verdict
 from scipy import stats
 
-from lessons_lib.check import judge, load_exercise
-from lessons_lib.check.exercises import call_locally
-from lessons_lib.check.plain import roundtrip
+from lessons_lib.check import load_exercise
 
-ROOT = Path(__file__).resolve().parents[1]
 EXERCISE_ID = "02_experiments"
-EXERCISE_NB = ROOT / "exercises" / f"{EXERCISE_ID}.ipynb"
-SOLUTION_NB = ROOT / "solutions" / f"{EXERCISE_ID}.ipynb"
 EXERCISE = load_exercise(EXERCISE_ID)
+CHECKS = checks_module(EXERCISE_ID)
+EXERCISE_NB = exercise_notebook(EXERCISE_ID)
+SOLUTION_NB = solution_notebook(EXERCISE_ID)
 
-
-def _checks_module():
-    path = ROOT / "exercises" / "checks" / f"{EXERCISE_ID}.py"
-    spec = importlib.util.spec_from_file_location("checks_02_for_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CHECKS = _checks_module()
-
-
-def _answers(notebook: Path) -> dict:
-    """Run SETUP and only the notebook's answer cells, as the grader does."""
-    nb = nbformat.read(notebook, as_version=4)
-    namespace: dict = {}
-    exec(EXERCISE.setup, namespace)
-    for cell in nb.cells:
-        if any(tag.startswith("answer-") for tag in cell.metadata.get("tags", [])):
-            exec(cell.source, namespace)
-    return namespace
-
-
-def _verdict(question, answer):
-    if question.kind == "function":
-        return judge(question, call_locally(answer, question))
-    return judge(question, roundtrip(answer))
-
-
-@pytest.fixture(scope="module")
-def solution():
-    return _answers(SOLUTION_NB)
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return _answers(EXERCISE_NB)
-
-
-# --- layout ------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("notebook", [EXERCISE_NB, SOLUTION_NB])
-def test_notebook_layout(notebook):
-    nb = nbformat.read(notebook, as_version=4)
-    assert nb.metadata["lessons"] == {"exercise": EXERCISE_ID}
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    assert code_cells[0].metadata["tags"] == ["setup"]
-    assert code_cells[0].source == EXERCISE.setup.rstrip("\n") + (
-        f'\n\nfrom lessons_lib.check import checker\n\ncheck = checker("{EXERCISE_ID}")')
-    tagged = [t for c in code_cells for t in c.metadata.get("tags", []) if t.startswith("answer-")]
-    assert tagged == [f"answer-{q.id}" for q in EXERCISE.questions]
-    sources = [c.source for c in code_cells]
-    for question in EXERCISE.questions:
-        assert f'check("{question.id}", {question.answer})' in sources
-
-
-def test_exercise_unexecuted_and_solution_all_pass():
-    exercise = nbformat.read(EXERCISE_NB, as_version=4)
-    assert all(not c.get("outputs") and c.get("execution_count") is None
-               for c in exercise.cells if c.cell_type == "code")
-    solution = nbformat.read(SOLUTION_NB, as_version=4)
-    printed = "".join(o.get("text", "") for c in solution.cells if c.cell_type == "code"
-                      for o in c.outputs if o.output_type == "stream")
-    for question in EXERCISE.questions:
-        assert f"{question.id} ✓ pass:" in printed
-    assert all(o.get("name") != "stderr" for c in solution.cells if c.cell_type == "code"
-               for o in c.outputs)
-
-
-def test_at_least_five_questions_and_one_estimator_function():
-    assert len(EXERCISE.questions) >= 5
-    assert any(q.kind == "function" for q in EXERCISE.questions)
-
-
-# --- both ways: the solution passes, the stubs fail ----------------------------------------
-
-@pytest.mark.parametrize("qid", [q.id for q in EXERCISE.questions])
-def test_solution_scores_full_marks(solution, qid):
-    question = EXERCISE.question(qid)
-    result = _verdict(question, solution[question.answer])
-    assert result.status == "pass", result.feedback()
-    assert result.points == question.max_points
-
-
-@pytest.mark.parametrize("qid", [q.id for q in EXERCISE.questions])
-def test_untouched_stub_fails_with_zero(stubs, qid):
-    question = EXERCISE.question(qid)
-    result = _verdict(question, stubs[question.answer])
-    assert result.status == "fail" and result.points == 0
-    assert "not answered yet" in result.message
+# The layout, the solution's full marks and the stubs' failures, for every exercise:
+# test_exercise_notebooks.py. Here: what is particular to this exercise.
 
 
 # --- each known wrong answer is recognised -------------------------------------------------
@@ -147,7 +53,7 @@ def _unchecked_welch(data, treatment, outcome):
 
 def _misconception(qid, answer):
     question = EXERCISE.question(qid)
-    result = _verdict(question, answer)
+    result = verdict(question, answer)
     assert result.status == "fail"
     return result.misconception
 
@@ -173,7 +79,7 @@ def test_q2_wrong_functions(function, words):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the learner's function meets one arm
 def test_q2_a_right_formula_that_accepts_bad_input_loses_a_point():
     question = EXERCISE.question("q2")
-    result = _verdict(question, _unchecked_welch)
+    result = verdict(question, _unchecked_welch)
     assert result.status == "fail" and result.points == 1
 
 
@@ -213,19 +119,19 @@ def test_q6_wrong_answers(answer, words):
 
 def test_q4_accepts_the_textbook_formula_and_q5_the_exact_binomial():
     z = stats.norm.isf(0.025) + stats.norm.ppf(0.8)
-    assert _verdict(EXERCISE.question("q4"), 2 * z**2 * 400 / 2.25).status == "pass"
+    assert verdict(EXERCISE.question("q4"), 2 * z**2 * 400 / 2.25).status == "pass"
     binomial = stats.binomtest(50_421, 100_000, 0.5).pvalue
-    assert _verdict(EXERCISE.question("q5"), binomial).status == "pass"
+    assert verdict(EXERCISE.question("q5"), binomial).status == "pass"
 
 
 def test_q3_accepts_regression_on_prior_spend():
-    ab = _answers(SOLUTION_NB)["ab"]
+    ab = answers_of(SOLUTION_NB, EXERCISE)["ab"]
     x = np.column_stack([np.ones(len(ab)), ab["T"], ab["prior_spend"]])
     coefficient = np.linalg.lstsq(x, ab["Y"].to_numpy(float), rcond=None)[0][1]
-    assert _verdict(EXERCISE.question("q3"), float(coefficient)).status == "pass"
+    assert verdict(EXERCISE.question("q3"), float(coefficient)).status == "pass"
 
 
 def test_wrong_types_are_refused_not_crashed():
-    assert _verdict(EXERCISE.question("q1"), "0.1").status == "fail"
-    assert _verdict(EXERCISE.question("q4"), pd.Series([1, 2])).status == "fail"
-    assert _verdict(EXERCISE.question("q2"), lambda *a: "not a number").status == "fail"
+    assert verdict(EXERCISE.question("q1"), "0.1").status == "fail"
+    assert verdict(EXERCISE.question("q4"), pd.Series([1, 2])).status == "fail"
+    assert verdict(EXERCISE.question("q2"), lambda *a: "not a number").status == "fail"

@@ -1,80 +1,21 @@
 """The checks of exercise 06 (instrumental variables) accept the solution, reject the
 untouched exercise, and recognise each known wrong answer with its misconception."""
 
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 import statsmodels.formula.api as smf
+from exercise_tools import solution_fixture, verdict
 
 from lessons_lib.check import judge, load_exercise
-from lessons_lib.check.exercises import call_locally
-from lessons_lib.check.plain import roundtrip
 
-ROOT = Path(__file__).resolve().parents[1]
-EXERCISE = load_exercise("06_instrumental_variables")
+EXERCISE_ID = "06_instrumental_variables"
+EXERCISE = load_exercise(EXERCISE_ID)
 
-
-def _answers(folder: str) -> dict:
-    """Run SETUP and the notebook's answer cells, as the grader would, and return the names."""
-    notebook = nbformat.read(ROOT / folder / "06_instrumental_variables.ipynb", as_version=4)
-    assert notebook.metadata["lessons"]["exercise"] == "06_instrumental_variables"
-    namespace: dict = {}
-    exec(EXERCISE.setup, namespace)
-    for cell in notebook.cells:
-        if any(tag.startswith("answer-") for tag in cell.metadata.get("tags", [])):
-            exec(cell.source, namespace)
-    return namespace
+# The layout, the solution's full marks and the stubs' failures, for every exercise:
+# test_exercise_notebooks.py. Here: what is particular to this exercise.
 
 
-def _judge(question, answer):
-    seen = call_locally(answer, question) if question.kind == "function" else roundtrip(answer)
-    return judge(question, seen)
-
-
-@pytest.fixture(scope="module")
-def solution():
-    return _answers("solutions")
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return _answers("exercises")
-
-
-def test_setup_cell_is_the_trusted_setup():
-    notebook = nbformat.read(ROOT / "exercises" / "06_instrumental_variables.ipynb", as_version=4)
-    setup = [c for c in notebook.cells if "setup" in c.metadata.get("tags", [])]
-    assert len(setup) == 1 and setup[0].source.startswith(EXERCISE.setup)
-    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
-    assert len(EXERCISE.questions) >= 5
-
-
-@pytest.mark.parametrize("qid", [q.id for q in EXERCISE.questions])
-def test_solution_passes(solution, qid):
-    question = EXERCISE.question(qid)
-    result = _judge(question, solution[question.answer])
-    assert result.status == "pass", result.feedback()
-    assert result.points == question.max_points
-
-
-@pytest.mark.parametrize("qid", [q.id for q in EXERCISE.questions])
-def test_untouched_exercise_fails(stubs, qid):
-    question = EXERCISE.question(qid)
-    result = _judge(question, stubs[question.answer])
-    assert result.status == "fail" and result.points == 0, result.feedback()
-    assert "not answered yet" in result.message
-
-
-def test_every_value_wrong_is_recognised():
-    for question in EXERCISE.questions:
-        if question.kind != "value":
-            continue
-        for wrong in question.wrong:
-            result = judge(question, roundtrip(wrong.value))
-            assert result.status == "fail", (question.id, wrong.value)
-            assert result.misconception == wrong.misconception, (question.id, wrong.value)
+solution = solution_fixture(EXERCISE)
 
 
 def test_the_naive_second_stage_se_is_the_known_wrong_answer(solution):
@@ -112,6 +53,6 @@ def _reduced_form(data, outcome, treatment, instrument, covariates):
 @pytest.mark.parametrize("function, words", [(_ols, "OLS coefficient"),
                                              (_reduced_form, "reduced form")])
 def test_wrong_tsls_functions_are_recognised(function, words):
-    result = _judge(EXERCISE.question("q4"), function)
+    result = verdict(EXERCISE.question("q4"), function)
     assert result.status == "fail"
     assert words in result.misconception

@@ -2,73 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
-import nbformat
 import pytest
 
 matplotlib.use("Agg")
 
-from lessons_lib.check import judge, load_exercise  # noqa: E402
-from lessons_lib.check.exercises import call_locally  # noqa: E402
-from lessons_lib.check.plain import roundtrip  # noqa: E402
+from exercise_tools import assert_wrong_answers_recognised  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SLUG = "08_structural_causal_models"
-EXERCISE = load_exercise(SLUG)
+from lessons_lib.check import load_exercise  # noqa: E402
 
+EXERCISE_ID = "08_structural_causal_models"
+EXERCISE = load_exercise(EXERCISE_ID)
 
-def _answers(folder: str) -> dict:
-    notebook = nbformat.read(ROOT / folder / f"{SLUG}.ipynb", as_version=4)
-    namespace: dict = {}
-    for cell in notebook.cells:
-        tags = cell.metadata.get("tags", [])
-        if cell.cell_type == "code" and ("setup" in tags or any(t.startswith("answer-") for t in tags)):
-            exec(cell.source, namespace)
-    return namespace
-
-
-def _seen(question, value):
-    return call_locally(value, question) if question.kind == "function" else roundtrip(value)
-
-
-@pytest.fixture(scope="module")
-def solution():
-    return _answers("solutions")
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return _answers("exercises")
-
-
-def test_notebooks_follow_the_recipe():
-    for folder in ("exercises", "solutions"):
-        notebook = nbformat.read(ROOT / folder / f"{SLUG}.ipynb", as_version=4)
-        assert notebook.metadata["lessons"]["exercise"] == SLUG
-        first_code = next(c for c in notebook.cells if c.cell_type == "code")
-        assert first_code.metadata["tags"] == ["setup"]
-        assert first_code.source.startswith(EXERCISE.setup)
-        tags = [t for c in notebook.cells for t in c.metadata.get("tags", []) if t.startswith("answer-")]
-        assert tags == [f"answer-{q.id}" for q in EXERCISE.questions]
-    exercise = nbformat.read(ROOT / "exercises" / f"{SLUG}.ipynb", as_version=4)
-    assert all(not c.get("outputs") for c in exercise.cells if c.cell_type == "code")
-    assert len(EXERCISE.questions) >= 5
-
-
-@pytest.mark.parametrize("question", EXERCISE.questions, ids=lambda q: q.id)
-def test_solution_passes(question, solution):
-    result = judge(question, _seen(question, solution[question.answer]))
-    assert result.status == "pass", result.feedback()
-    assert result.points == question.max_points
-
-
-@pytest.mark.parametrize("question", EXERCISE.questions, ids=lambda q: q.id)
-def test_stub_fails(question, stubs):
-    result = judge(question, _seen(question, stubs[question.answer]))
-    assert result.status == "fail" and result.points == 0
-    assert "not answered yet" in result.message
+# The layout, the solution's full marks and the stubs' failures, for every exercise:
+# test_exercise_notebooks.py. Here: what is particular to this exercise.
 
 
 def _naive_no_colliders(edges, x, y, given):
@@ -101,9 +48,4 @@ WRONG_EXAMPLES = {
 
 @pytest.mark.parametrize("question", EXERCISE.questions, ids=lambda q: q.id)
 def test_each_wrong_answer_is_recognised(question):
-    examples = WRONG_EXAMPLES.get(question.id) or [w.value for w in question.wrong]
-    assert len(examples) == len(question.wrong)
-    for wrong, example in zip(question.wrong, examples, strict=True):
-        result = judge(question, _seen(question, example))
-        assert result.status == "fail", (question.id, example)
-        assert result.misconception == wrong.misconception, (question.id, example, result.feedback())
+    assert_wrong_answers_recognised(question, WRONG_EXAMPLES.get(question.id))
