@@ -15,11 +15,12 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book test test-lib test-notebooks test-book test-browser test-latest lint lab serve bench clean
+.PHONY: help book book-single test test-lib test-notebooks test-book test-browser test-latest lint lab serve bench clean
 
 help:
 	@echo "make book    build the book into _build/html"
 	@echo "make test    run every test: library, checker, notebooks (nbval), strict book build, browser"
+	@echo "make book-single  the whole book as one printable HTML page"
 	@echo "make lab     open the notebooks in JupyterLab (for instructors)"
 	@echo "make serve   serve the built book on http://localhost:8000"
 	@echo "make bench   print the benchmark tables"
@@ -35,6 +36,11 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --builder html
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+# The whole book as one printable HTML page (print it to PDF from the browser).
+book-single: $(STAMP)
+	$(VENV)/bin/jupyter-book build . --builder singlehtml
+	@echo "One-page book: $(CURDIR)/_build/singlehtml/index.html"
 
 test: test-lib test-notebooks test-book test-browser
 
