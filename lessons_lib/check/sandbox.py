@@ -150,10 +150,12 @@ def bwrap_command(inner: list[str], workdir: Path, files: dict[Path, Path] | Non
         "--unshare-all",  # network, pid, ipc, uts, cgroup and (where allowed) user namespaces
         "--die-with-parent",
         "--new-session",  # no TIOCSTI into the instructor's terminal
-        *_ro_binds(),
         "--proc", "/proc",
         "--dev", "/dev",
+        # /tmp first, the read-only binds after: a course checked out under /tmp (as CI
+        # clones may be) must stay visible inside the sandbox, not hidden by the tmpfs.
         "--size", size, "--tmpfs", "/tmp",
+        *_ro_binds(),
         "--size", size, "--tmpfs", str(workdir),
         *binds,
         "--chdir", str(workdir),
