@@ -8,9 +8,7 @@ import numpy as np
 
 from lessons_lib import panel, simulate
 from lessons_lib.check import (
-    Check,
     Exercise,
-    Outcome,
     Question,
     Wrong,
     agrees_with,
@@ -20,6 +18,7 @@ from lessons_lib.check import (
     is_number,
     one_of,
     raises_value_error,
+    returns_numbers,
 )
 
 SETUP = """\
@@ -111,22 +110,6 @@ def _outputs_like(variant):
             for o, e in pairs)
 
     return matches
-
-
-def _numbers_for_valid_calls() -> Check:
-    """A gate: every valid call returned one number (the refused call is judged later)."""
-
-    def test(calls) -> Outcome:
-        valid = [c for c in calls if _is_good(c.args, c.kwargs)]
-        failed = [c for c in valid if c.error]
-        if failed:
-            return Outcome(False, f"{len(failed)} of {len(valid)} valid calls raised {failed[0].error}")
-        if any(as_number(c.output) is None for c in valid):
-            return Outcome(False, "expected one number per call")
-        return Outcome(True)
-
-    return Check("returns a number for every valid (g, t)", test,
-                 "a function returning one number", points=0.0, gate=True)
 
 
 EXERCISE = Exercise(
@@ -225,7 +208,7 @@ EXERCISE = Exercise(
             inputs=_att_gt_inputs,
             prompt="Implement the group-time effect ATT(g, t) with not-yet-treated controls.",
             checks=[
-                _numbers_for_valid_calls(),
+                returns_numbers(_is_good, name="returns a number for every valid (g, t)"),
                 agrees_with(_reference_att_gt, select=_is_good, points=2.0, expected=(
                     "the mean change from period g-1 to t of cohort g minus that of the "
                     "units not yet treated at t (never-treated included)")),

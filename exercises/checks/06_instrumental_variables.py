@@ -20,6 +20,7 @@ from lessons_lib.check import (
     is_number,
     one_of,
     raises_value_error,
+    returns_numbers,
 )
 
 SETUP = """\
@@ -98,21 +99,6 @@ def _bad(args, kwargs) -> bool:
 
 def _good(args, kwargs) -> bool:
     return not _bad(args, kwargs)
-
-
-def _numbers_for_valid_calls() -> Check:
-    def test(calls) -> Outcome:
-        valid = [c for c in calls if _good(c.args, c.kwargs)]
-        failed = [c for c in valid if c.error]
-        if failed:
-            return Outcome(False, f"{len(failed)} of {len(valid)} valid calls raised "
-                                  f"{failed[0].error}")
-        if any(as_number(c.output) is None for c in valid):
-            return Outcome(False, "expected one number per call")
-        return Outcome(True)
-
-    return Check("returns a number for every valid input", test,
-                 "a function returning one number", points=0.0, gate=True)
 
 
 def _outputs_like(variant):
@@ -205,7 +191,7 @@ EXERCISE = Exercise(
             inputs=_tsls_inputs,
             prompt="Implement two-stage least squares for one treatment and one instrument.",
             checks=[
-                _numbers_for_valid_calls(),
+                returns_numbers(_good),
                 agrees_with(_reference_tsls, select=_good, points=2.0, rel_tol=1e-6, expected=(
                     "the 2SLS coefficient on the treatment, with an intercept and the "
                     "covariates in both stages")),

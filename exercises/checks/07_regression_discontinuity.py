@@ -9,9 +9,7 @@ import pandas as pd
 
 from lessons_lib import rdd
 from lessons_lib.check import (
-    Check,
     Exercise,
-    Outcome,
     Question,
     Wrong,
     agrees_with,
@@ -19,6 +17,7 @@ from lessons_lib.check import (
     close_to,
     is_number,
     raises_value_error,
+    returns_numbers,
 )
 
 SETUP = """\
@@ -139,22 +138,6 @@ def _outputs_like(variant):
     return matches
 
 
-def _numbers_for_valid_calls() -> Check:
-    """A gate: every valid call returned one number (the refused call is judged later)."""
-
-    def test(calls) -> Outcome:
-        valid = [c for c in calls if _is_good(c.args, c.kwargs)]
-        failed = [c for c in valid if c.error]
-        if failed:
-            return Outcome(False, f"{len(failed)} of {len(valid)} valid calls raised {failed[0].error}")
-        if any(as_number(c.output) is None for c in valid):
-            return Outcome(False, "expected one number per call")
-        return Outcome(True)
-
-    return Check("returns a number for every valid input", test,
-                 "a function returning one number", points=0.0, gate=True)
-
-
 EXERCISE = Exercise(
     id="07_regression_discontinuity",
     title="Regression discontinuity",
@@ -203,7 +186,7 @@ EXERCISE = Exercise(
             prompt="Write rd_estimate(data, outcome, running, cutoff, bandwidth).",
             inputs=_rd_inputs,
             checks=[
-                _numbers_for_valid_calls(),
+                returns_numbers(_is_good),
                 agrees_with(_reference_rd, select=_is_good, points=2.0, expected=(
                     "the local linear RD estimate with the triangular kernel: the gap between "
                     "the two weighted lines' values at the cutoff")),

@@ -32,10 +32,11 @@ from lessons_lib.check.spec import (
     judge,
     one_of,
     raises_value_error,
+    returns_numbers,
 )
 
 __all__ = [
     "Call", "Check", "Exercise", "Outcome", "Question", "QuestionResult", "Wrong",
     "agrees_with", "as_number", "available_exercises", "checker", "close_to", "equals_text",
-    "is_function", "is_number", "judge", "load_exercise", "one_of", "raises_value_error",
+    "is_function", "is_number", "judge", "load_exercise", "one_of", "raises_value_error", "returns_numbers",
 ]

@@ -359,6 +359,26 @@ def is_function(points: float = 0.0,
                  points=points, gate=True)
 
 
+def returns_numbers(select: Callable[[tuple, dict], bool],
+                    name: str = "returns a number for every valid input") -> Check:
+    """A gate for function questions: every call chosen by ``select`` returned one number.
+
+    The calls left out (bad inputs that should be refused) are judged by later checks.
+    """
+
+    def test(calls: list[Call]) -> Outcome:
+        valid = [c for c in calls if select(c.args, c.kwargs)]
+        failed = [c for c in valid if c.error]
+        if failed:
+            return Outcome(False, f"{len(failed)} of {len(valid)} valid calls raised "
+                                  f"{failed[0].error}")
+        if any(as_number(c.output) is None for c in valid):
+            return Outcome(False, "expected one number per call")
+        return Outcome(True)
+
+    return Check(name, test, "a function returning one number", points=0.0, gate=True)
+
+
 def agrees_with(reference: Callable, *, expected: str, rel_tol: float = 1e-6,
                 abs_tol: float = 1e-9, points: float = 1.0, name: str = "agrees with the reference",
                 select: Callable[[tuple, dict], bool] | None = None) -> Check:
