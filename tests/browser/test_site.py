@@ -160,10 +160,12 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(
             f"{r.url} (HTTP {r.status})"))
+        # "load" waits for every image, script and stylesheet; then MathJax's typesetting
+        # and the fonts. ("networkidle" is not used: it timed out once on a loaded machine.)
         self.page.goto(base + page_path, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
         self.page.evaluate(
             "() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || true")
+        self.page.evaluate("() => document.fonts.ready.then(() => true)")
 
     def _route(self, route):
         if route.request.url.startswith(self.base):
