@@ -78,7 +78,8 @@ def _propensities(data: pd.DataFrame, column: str, role: str, *, zero_ok: bool) 
     return values
 
 
-def _setup(data, reward, logging_propensity, level):
+def _setup(data: pd.DataFrame, reward: str, logging_propensity: str,
+           level: float) -> tuple[np.ndarray, np.ndarray]:
     require_frame(data)
     require_level(level)
     if len(data) < 2:
@@ -144,7 +145,10 @@ def ips(data: pd.DataFrame, *, reward: str, logging_propensity: str, target_prop
     its variance grows with the weights, so it is noisy when pi_e rarely agrees with pi_b.
     The interval is normal (the influence function of a mean). ``extra`` reports the mean
     weight (close to 1 when the propensities are right) and the effective sample size
-    (sum w)^2 / sum w^2. See chapter 15.
+    (sum w)^2 / sum w^2. When few rows with a positive weight have a reward the normal
+    interval is unreliable, and with none it has zero width: a target policy far from the
+    logging policy cannot be evaluated from its logs, whatever the interval says.
+    See chapter 15.
 
     >>> import pandas as pd
     >>> log = pd.DataFrame({"click": [1, 0, 0, 1], "p_log": [0.5] * 4,

@@ -1,7 +1,8 @@
 """Tests of lessons_lib.ope: off-policy evaluation by IPS, SNIPS and doubly robust.
 
 The reference, obp (the Open Bandit Pipeline), cannot be installed beside the book's pins:
-every release imports torch at start-up (and obp >= 0.5 needs Python < 3.11). Its
+its newest release (0.5.7) requires Python < 3.11, and 0.4.1 lists torch as a dependency and
+imports it at start-up. Its
 estimators are one line each of numpy, so the agreement tests here compute the same
 numbers independently: IPS and its SE as statsmodels' OLS of the weighted rewards on a
 constant; SNIPS and its delta-method SE as statsmodels' weighted least squares of the
