@@ -96,8 +96,8 @@ def _mean_estimate(scores: np.ndarray, method: str, level: float, extra: dict) -
 
 
 def _weight_summary(weights: np.ndarray) -> dict:
-    return {"mean weight": float(weights.mean()),
-            "effective sample size": float(weights.sum() ** 2 / np.sum(weights ** 2))
+    return {"mean_weight": float(weights.mean()),
+            "effective_sample_size": float(weights.sum() ** 2 / np.sum(weights ** 2))
             if weights.any() else 0.0}
 
 
@@ -245,7 +245,7 @@ def doubly_robust(data: pd.DataFrame, *, reward: str, action: str, logging_prope
     weights = distribution[rows, a] / logged
     direct = np.sum(distribution * predictions, axis=1)
     scores = direct + weights * (r - predictions[rows, a])
-    extra = _weight_summary(weights) | {"direct method": float(direct.mean())}
+    extra = _weight_summary(weights) | {"direct_method": float(direct.mean())}
     return _mean_estimate(scores, "doubly robust", level, extra)
 
 

@@ -76,7 +76,7 @@ def test_ips_is_ols_of_the_weighted_reward_on_a_constant():
     assert_agrees(est, ols.params[0], rtol=1e-10)
     assert_agrees(est.se, ols.bse[0], rtol=1e-10, what="standard error")
     assert est.estimand == "policy value" and est.n == 3_000
-    assert est.extra["mean weight"] == pytest.approx(1.0, abs=0.05)
+    assert est.extra["mean_weight"] == pytest.approx(1.0, abs=0.05)
 
 
 def test_snips_is_weighted_least_squares_with_sandwich_errors():
@@ -105,7 +105,7 @@ def test_doubly_robust_matches_a_loop_over_actions():
     ols = sm.OLS(np.array(scores), np.ones(len(scores))).fit()
     assert_agrees(est, ols.params[0], rtol=1e-10)
     assert_agrees(est.se, ols.bse[0], rtol=1e-10, what="standard error")
-    assert est.extra["direct method"] == pytest.approx(np.mean(np.sum(target * model, axis=1)))
+    assert est.extra["direct_method"] == pytest.approx(np.mean(np.sum(target * model, axis=1)))
 
 
 def test_doubly_robust_with_a_zero_model_is_ips():
