@@ -85,7 +85,7 @@ serve:
 	$(PYTHON) -m http.server 8000 --directory _build/html
 
 bench: $(STAMP)
-	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf _build .pytest_cache

@@ -9,23 +9,17 @@ at n = 10,000 and 1,000,000 rows. Prints one table.
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from _timing import best_of_with_result as timed
 
 from lessons_lib.adjustment import backdoor_adjustment, frontdoor_linear
 from lessons_lib.graphs import DAG
 from lessons_lib.scm import fisher_z_test, simulate_linear
-
-
-def timed(function) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
 
 
 def confounded(n: int) -> pd.DataFrame:

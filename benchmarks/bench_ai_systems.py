@@ -9,20 +9,10 @@ Run: .venv/bin/python benchmarks/bench_ai_systems.py
 
 from __future__ import annotations
 
-import time
-
 import statsmodels.api as sm
+from _timing import best_of
 
 from lessons_lib import interference, simulate, transport
-
-
-def best_of(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def tasks(market, pilot) -> dict:

@@ -7,10 +7,9 @@ below 1 means we are faster).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import statsmodels.api as sm
+from _timing import best_of
 from scipy import stats
 
 from lessons_lib import simulate
@@ -22,15 +21,6 @@ from lessons_lib.experiments import (
 )
 
 COVARIATES = ["prior_spend", "visits", "mobile"]
-
-
-def best_of(function, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def statsmodels_lin(data):

@@ -10,23 +10,13 @@ best of three runs per method and size, and the ratio ours / reference (below 1:
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
+from _timing import best_of
 from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from lessons_lib import simulate
 from lessons_lib.experiments import difference_in_means
-
-
-def best_of(function, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def ours(data: pd.DataFrame) -> tuple[float, float]:

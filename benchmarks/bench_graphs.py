@@ -8,10 +8,9 @@ Prints one table: our time, the reference's, and the ratio.
 
 from __future__ import annotations
 
-import time
-
 import networkx as nx
 import numpy as np
+from _timing import best_of
 
 from lessons_lib.graphs import DAG
 
@@ -24,15 +23,6 @@ def random_dag(n_nodes: int, seed: int) -> DAG:
         parents = (rng.random(len(children)) * children).astype(int)
         edges += [(f"V{p}", f"V{c}") for p, c in zip(parents, children, strict=True)]
     return DAG(edges, nodes=[f"V{i}" for i in range(n_nodes)])
-
-
-def best_of(function, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

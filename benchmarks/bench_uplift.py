@@ -12,11 +12,10 @@ the same mean and standard error). Each line prints our time, the alternative's,
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from _timing import best_of_with_result as timed
 
 from lessons_lib.uplift import policy_value, uplift_curve
 
@@ -31,15 +30,6 @@ def pandas_curves(score, t, y) -> pd.DataFrame:
     qini = grouped["yt"].to_numpy() - np.divide(grouped["yc"] * nt, nc, out=np.zeros(len(nc)),
                                                 where=nc > 0)
     return pd.DataFrame({"uplift": (mean_t - mean_c) * (nt + nc), "qini": qini})
-
-
-def timed(function, repeat: int = 3) -> tuple[float, object]:
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def bench_one(n: int) -> None:

@@ -9,10 +9,10 @@ for-like race). Not a test: run it with `python benchmarks/bench_weighting.py`.
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import statsmodels.formula.api as smf
+from _timing import best_of as timed
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from lessons_lib import simulate
@@ -21,15 +21,6 @@ from lessons_lib.standardization import standardization
 from lessons_lib.weighting import ipw
 
 COVARIATES = ["prior_spend", "visits", "mobile"]
-
-
-def timed(function, repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def dowhy_ipw(data):
