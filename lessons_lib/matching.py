@@ -27,6 +27,7 @@ from dataclasses import replace as replace_field
 import numpy as np
 import pandas as pd
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -291,14 +292,11 @@ def _regression_adjustment(
     x = np.column_stack([np.ones(len(data)), data[list(covariates)].to_numpy(dtype=float)])
     weight = matches.control_weights
     used = np.flatnonzero(weight)
-    root = np.sqrt(weight[used])
-    coefficients, _, rank, _ = np.linalg.lstsq(x[used] * root[:, None], y[used] * root, rcond=None)
-    if rank < x.shape[1]:
-        raise ValueError(
-            f"the bias-correction regression is singular: {len(used)} matched controls cannot "
-            f"identify {x.shape[1]} coefficients, or a covariate is constant among them; use "
-            "fewer covariates or bias_correction=False"
-        )
+    fit = ols(y[used], x[used], weights=weight[used], cov_type="nonrobust",
+              names=["const", *covariates],
+              what=f"the bias-correction regression on the {len(used)} matched controls "
+                   "(use fewer covariates or bias_correction=False)")
+    coefficients = np.asarray(fit.params)
     fitted = x @ coefficients
     return fitted[matches.treated] - matches.mean_of_matches(fitted)
 

@@ -387,5 +387,11 @@ def test_refusals(continuous_study):
     with pytest.raises(ValueError, match="do not vary"):
         matching_att(data.assign(c=1.0), outcome="Y", treatment="T", covariates=["x1", "c"],
                      on="covariates")
+    with pytest.raises(ValueError, match="bias-correction regression"):
+        matching_att(data.assign(x1_again=data["x1"]), outcome="Y", treatment="T",
+                     covariates=["x1", "x1_again"], on="covariates", bias_correction=True)
+    with pytest.raises(ValueError, match="no treated unit lies on the common support"):
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], trim=True,
+                     propensity=np.where(data["T"] == 1, 0.9, 0.2))
     with pytest.raises(ValueError, match="do not vary"):
         logistic_propensity(data.assign(c=1.0), treatment="T", covariates=["x1", "c"])
