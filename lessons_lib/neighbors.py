@@ -108,6 +108,28 @@ def _ball_sets(tree: cKDTree, queries: np.ndarray, radius: np.ndarray) -> tuple[
     return np.repeat(np.arange(len(found)), sizes), positions
 
 
+def _nearest_sets(tree: cKDTree, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """J_k(q) for every query: the k nearest tree points and every point tied with the k-th,
+    as (query index, tree position) pairs sorted by query. One vectorized k-d tree query
+    settles the rows whose (k+1)-th neighbour is farther than the k-th; only rows with a tie
+    at the k-th place need the (slower) search within a radius."""
+    width = min(k + 1, tree.n)
+    distances, positions = tree.query(queries, k=list(range(1, width + 1)))
+    radius = _tie_radius(distances[:, k - 1])
+    tied = distances[:, -1] <= radius if width > k else np.zeros(len(queries), dtype=bool)
+    plain = np.flatnonzero(~tied)
+    owner = [np.repeat(plain, k)]
+    found = [positions[plain, :k].ravel()]
+    if tied.any():
+        rows = np.flatnonzero(tied)
+        tied_owner, tied_found = _ball_sets(tree, queries[rows], radius[rows])
+        owner.append(rows[tied_owner])
+        found.append(tied_found)
+    owner, found = np.concatenate(owner), np.concatenate(found)
+    order = np.lexsort((found, owner))
+    return owner[order], found[order]
+
+
 def _tie_radius(distance: np.ndarray) -> np.ndarray:
     return distance + TIE_TOLERANCE * (1.0 + distance)
 
@@ -167,10 +189,13 @@ def nearest_neighbors(
         )
     tree = cKDTree(points[control_rows])
     if replace:
-        kth, _ = tree.query(points[treated_rows], k=[n_neighbors])
-        kth = kth[:, 0]
-        keep = np.ones(len(treated_rows), dtype=bool) if caliper is None else kth <= caliper
-        owner, positions = _ball_sets(tree, points[treated_rows[keep]], _tie_radius(kth[keep]))
+        owner, positions = _nearest_sets(tree, points[treated_rows], n_neighbors)
+        keep = np.ones(len(treated_rows), dtype=bool)
+        if caliper is not None:  # the k-th nearest distance must be within the caliper
+            kth, _ = tree.query(points[treated_rows], k=[n_neighbors])
+            keep = kth[:, 0] <= caliper
+            pairs = keep[owner]
+            owner, positions = np.cumsum(keep)[owner[pairs]] - 1, positions[pairs]
     else:
         owner, positions = _greedy_without_replacement(tree, points, treated_rows, n_neighbors)
         last = np.zeros(len(treated_rows))
@@ -236,9 +261,9 @@ def same_arm_variance(points: np.ndarray, y: np.ndarray, rows: np.ndarray,
     """
     which = rows if which is None else which
     tree = cKDTree(points[rows])
-    # the nearest point to each unit is itself, at distance 0; the second is its neighbour
-    nearest, _ = tree.query(points[which], k=[2])
-    owner, positions = _ball_sets(tree, points[which], _tie_radius(nearest[:, 0]))
+    # each unit's own set with k = 2 holds itself (at distance 0) and its nearest
+    # neighbour, with every unit tied with that neighbour
+    owner, positions = _nearest_sets(tree, points[which], 2)
     others = rows[positions] != which[owner]  # drop the unit itself (its duplicates stay)
     owner, positions = owner[others], positions[others]
     sizes = np.bincount(owner, minlength=len(which))
