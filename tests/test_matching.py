@@ -1,9 +1,12 @@
 """lessons_lib.matching (chapter 03): nearest-neighbour matching for the ATT.
 
-DESIGN.md's bar: a hand-checked example and agreement with DoWhy's propensity score
-matching; calibration in simulation (bias-corrected matching on the estimated propensity,
-and exact covariate matching that reuses controls heavily, which exercises the
-Abadie-Imbens variance term); the NSW-CPS numbers; clear refusals.
+DESIGN.md's bar: hand-checked examples (with and without ties); agreement with a plain
+O(n^2) implementation of Abadie and Imbens (2006) with ties (estimate, SE, bias correction),
+with causalinference's matching estimator (which also averages ties) and with DoWhy's
+propensity score matching; row-order invariance; calibration in simulation (bias-corrected
+matching on the estimated propensity, covariate matching that reuses controls heavily, and
+coarse discrete covariates where nearly every match is a tie); the NSW-CPS numbers; clear
+refusals.
 """
 
 import math
@@ -15,7 +18,13 @@ import pytest
 import statsmodels.api as sm
 
 from lessons_lib import datasets, simulate
-from lessons_lib.matching import balance_table, match, matching_att, nearest_neighbors
+from lessons_lib.matching import (
+    balance_table,
+    common_support,
+    match,
+    matching_att,
+    nearest_neighbors,
+)
 from lessons_lib.propensity import logistic_propensity
 from lessons_lib.testing import assert_agrees, assert_calibrated, monte_carlo
 
@@ -35,7 +44,7 @@ def test_small_example_by_hand():
     })
     matches = nearest_neighbors(data["x"].to_numpy(), data["T"].to_numpy())
     # 0.10 -> 0.11 (row 7), 0.15 -> 0.12 (row 3), 0.80 -> 0.78 (row 5)
-    assert matches.controls.ravel().tolist() == [7, 3, 5]
+    assert matches.controls.tolist() == [7, 3, 5]
     est = matching_att(data, outcome="Y", treatment="T", covariates=["x"], on="covariates")
     gaps = np.array([10 - 8, 12 - 7, 20 - 15])
     assert_agrees(est, gaps.mean())
@@ -65,8 +74,158 @@ def test_without_replacement_is_greedy_hardest_first():
     t = np.array([1, 1, 0, 0, 0])
     matches = nearest_neighbors(score, t, replace=False)
     # 0.9 goes first and takes 0.85; 0.5 then takes 0.6
-    assert matches.controls.ravel().tolist() == [2, 3]
+    assert matches.controls.tolist() == [2, 3]
     assert matches.times_used.max() == 1
+
+
+def test_ties_are_all_matched_and_averaged_by_hand():
+    """Treated at 0.5 has two controls at distance 0.05 (0.45 and 0.55): both are matches."""
+    data = pd.DataFrame({
+        "T": [1, 1, 0, 0, 0, 0],
+        "x": [0.1, 0.5, 0.45, 0.9, 0.2, 0.55],
+        "Y": [5.0, 10.0, 4.0, 1.0, 2.0, 8.0],
+    })
+    matches = nearest_neighbors(data["x"].to_numpy(), data["T"].to_numpy())
+    assert matches.controls.tolist() == [4, 2, 5]
+    assert matches.pair_weights.tolist() == [1.0, 0.5, 0.5]
+    assert matches.set_sizes.tolist() == [1, 2]
+    est = matching_att(data, outcome="Y", treatment="T", covariates=["x"], on="covariates")
+    gaps = np.array([5 - 2, 10 - (4 + 8) / 2])
+    assert_agrees(est, gaps.mean())
+    # K(j) = 1, 1/2, 1/2 and K'(j) = 1, 1/4, 1/4: K^2 - K' = 0, so no covariance term
+    assert_agrees(est.se, math.sqrt(np.sum((gaps - gaps.mean()) ** 2) / 4), what="SE")
+
+
+def _discrete_study(seed: int, n: int = 400) -> pd.DataFrame:
+    """Coarse covariates: every match is a tie with many controls."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.integers(0, 5, n)
+    x2 = rng.integers(0, 2, n)
+    t = rng.binomial(1, 1 / (1 + np.exp(-(-1.0 + 0.4 * x1 + 0.6 * x2))))
+    y = 1.0 + x1 + 2.0 * x2 + t * (1.0 + 0.5 * x1) + rng.normal(0, 2, n)
+    return pd.DataFrame({"x1": x1.astype(float), "x2": x2.astype(float), "T": t, "Y": y})
+
+
+def _brute_force_att(data, covariates, m, bias_correction=False):
+    """Abadie and Imbens (2006) with ties, written plainly: O(n^2) loops, no k-d tree."""
+    x_raw = data[covariates].to_numpy(float)
+    x = x_raw / x_raw.std(axis=0, ddof=1)
+    t, y = data["T"].to_numpy(), data["Y"].to_numpy(float)
+    treated, controls = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
+
+    def within(distances, cutoff):
+        return distances <= cutoff + 1e-9 * (1 + cutoff)
+
+    match_sets = []
+    for i in treated:
+        distances = np.sqrt(((x[controls] - x[i]) ** 2).sum(axis=1))
+        match_sets.append(controls[within(distances, np.sort(distances)[m - 1])])
+    k, k_prime = np.zeros(len(y)), np.zeros(len(y))
+    for members in match_sets:
+        k[members] += 1 / len(members)
+        k_prime[members] += 1 / len(members) ** 2
+    imputed = np.array([y[members].mean() for members in match_sets])
+    if bias_correction:
+        used = np.flatnonzero(k)
+        design = np.column_stack([np.ones(len(y)), x_raw])
+        fit = sm.WLS(y[used], design[used], weights=k[used]).fit()
+        mu0 = design @ fit.params
+        imputed = imputed + np.array([mu0[i] - mu0[members].mean()
+                                      for i, members in zip(treated, match_sets, strict=True)])
+    gaps = y[treated] - imputed
+    tau = gaps.mean()
+    covariance = 0.0
+    for j in np.flatnonzero(k):
+        others = controls[controls != j]
+        distances = np.sqrt(((x[others] - x[j]) ** 2).sum(axis=1))
+        neighbours = others[within(distances, distances.min())]
+        sigma2 = len(neighbours) / (len(neighbours) + 1) * (y[j] - y[neighbours].mean()) ** 2
+        covariance += (k[j] ** 2 - k_prime[j]) * sigma2
+    return tau, math.sqrt((np.sum((gaps - tau) ** 2) + covariance) / len(treated) ** 2)
+
+
+@pytest.mark.parametrize("m, bias_correction", [(1, False), (3, False), (1, True), (4, True)])
+def test_agrees_with_brute_force_abadie_imbens_with_ties(m, bias_correction):
+    data = _discrete_study(5, n=300)
+    ours = matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                        on="covariates", n_neighbors=m, bias_correction=bias_correction)
+    assert ours.extra["treated_with_ties"] > 0.9 * ours.extra["treated_matched"]
+    tau, se = _brute_force_att(data, ["x1", "x2"], m, bias_correction)
+    assert_agrees(ours, tau, rtol=1e-10)
+    assert_agrees(ours.se, se, rtol=1e-10, what="Abadie-Imbens SE with ties")
+
+
+@pytest.mark.parametrize("m", [1, 4])
+def test_point_estimate_agrees_with_causalinference_with_ties(m):
+    """causalinference's est_via_matching also keeps every tied control (its own SE is a
+    different, conservative formula, so only the estimate is compared)."""
+    from causalinference import CausalModel
+
+    data = _discrete_study(6)
+    ours = matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                        on="covariates", n_neighbors=m)
+    model = CausalModel(data["Y"].to_numpy(), data["T"].to_numpy(),
+                        data[["x1", "x2"]].to_numpy())
+    model.est_via_matching(matches=m)
+    assert_agrees(ours, model.estimates["matching"]["att"], rtol=1e-10)
+
+
+def test_bias_corrected_estimate_agrees_with_causalinference(continuous_study):
+    """Without ties both fit the bias-correction regression on the matched controls,
+    repeated as often as they are used."""
+    from causalinference import CausalModel
+
+    data = continuous_study
+    ours = matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                        on="covariates", n_neighbors=4, bias_correction=True)
+    model = CausalModel(data["Y"].to_numpy(), data["T"].to_numpy(),
+                        data[["x1", "x2"]].to_numpy())
+    model.est_via_matching(matches=4, bias_adj=True)
+    assert_agrees(ours, model.estimates["matching"]["att"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("options", [
+    {"n_neighbors": 5, "bias_correction": True},
+    {},
+])
+def test_nsw_cps_estimate_and_se_do_not_depend_on_row_order(options):
+    data = datasets.nsw_cps()
+    reference = matching_att(data, outcome="re78", treatment="treat", covariates=NSW, **options)
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        shuffled = data.iloc[rng.permutation(len(data))].reset_index(drop=True)
+        again = matching_att(shuffled, outcome="re78", treatment="treat", covariates=NSW,
+                             **options)
+        assert_agrees(again, reference.value, rtol=1e-10, what="estimate after shuffling")
+        assert_agrees(again.se, reference.se, rtol=1e-10, what="SE after shuffling")
+
+
+def test_discrete_covariates_do_not_depend_on_row_order():
+    data = _discrete_study(7)
+    reference = matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                             n_neighbors=2, bias_correction=True)
+    rng = np.random.default_rng(14)
+    for _ in range(20):
+        shuffled = data.iloc[rng.permutation(len(data))].reset_index(drop=True)
+        again = matching_att(shuffled, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                             n_neighbors=2, bias_correction=True)
+        assert_agrees(again, reference.value, rtol=1e-10)
+        assert_agrees(again.se, reference.se, rtol=1e-10, what="SE")
+
+
+def test_common_support_drops_treated_outside_the_controls_range():
+    propensity = np.array([0.05, 0.3, 0.97, 0.1, 0.6, 0.9, 0.92])
+    t = np.array([1, 1, 1, 0, 0, 0, 0])
+    assert common_support(propensity, t).tolist() == [False, True, False, True, True, True, True]
+    data = pd.DataFrame({"T": t, "x": propensity, "Y": [1.0, 2, 3, 4, 5, 6, 7]})
+    with pytest.raises(ValueError, match="a standard error needs at least 2"):
+        matching_att(data, outcome="Y", treatment="T", covariates=["x"], propensity=propensity,
+                     trim=True)
+    data = pd.concat([data, data.assign(Y=data["Y"] + 1)], ignore_index=True)
+    est = matching_att(data, outcome="Y", treatment="T", covariates=["x"],
+                       propensity=np.r_[propensity, propensity], trim=True)
+    assert est.estimand == "ATT (common support)"
+    assert est.extra["treated_unmatched"] == 4 and est.extra["treated_matched"] == 2
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +272,7 @@ def test_balance_table_uses_the_matching_weights(continuous_study):
     assert (table["before"].abs() > 0.3).all() and (table["after"].abs() < 0.1).all()
     # "after" is the treated mean minus the mean of the matched controls (with repeats)
     x1 = continuous_study["x1"].to_numpy()
-    gap = x1[matches.treated].mean() - x1[matches.controls.ravel()].mean()
+    gap = x1[matches.treated].mean() - np.average(x1, weights=matches.control_weights)
     pooled = math.sqrt((x1[continuous_study["T"] == 1].var(ddof=1)
                         + x1[continuous_study["T"] == 0].var(ddof=1)) / 2)
     assert_agrees(table.loc["x1", "after"], gap / pooled, what="SMD after matching")
@@ -157,6 +316,21 @@ def test_abadie_imbens_se_is_calibrated_when_controls_are_reused():
 
     result = monte_carlo(one, n_reps=400, seed=42)
     assert_calibrated(result, max_abs_bias=0.05)
+
+
+@pytest.mark.slow
+def test_abadie_imbens_se_is_calibrated_with_coarse_discrete_covariates():
+    """Ten covariate cells: every treated unit ties with dozens of controls, and the
+    variance (K^2 - K' with fractional weights, sigma^2 from tied neighbours) must still
+    give 95% intervals."""
+
+    def one(seed):
+        data = _discrete_study(seed)
+        truth = float(np.mean(1.0 + 0.5 * data.loc[data["T"] == 1, "x1"]))
+        return matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                            on="covariates"), truth
+
+    assert_calibrated(monte_carlo(one, n_reps=400, seed=43), max_abs_bias=0.05)
 
 
 # 3. The published numbers --------------------------------------------------------------------
@@ -213,5 +387,11 @@ def test_refusals(continuous_study):
     with pytest.raises(ValueError, match="do not vary"):
         matching_att(data.assign(c=1.0), outcome="Y", treatment="T", covariates=["x1", "c"],
                      on="covariates")
+    with pytest.raises(ValueError, match="bias-correction regression"):
+        matching_att(data.assign(x1_again=data["x1"]), outcome="Y", treatment="T",
+                     covariates=["x1", "x1_again"], on="covariates", bias_correction=True)
+    with pytest.raises(ValueError, match="no treated unit lies on the common support"):
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], trim=True,
+                     propensity=np.where(data["T"] == 1, 0.9, 0.2))
     with pytest.raises(ValueError, match="do not vary"):
         logistic_propensity(data.assign(c=1.0), treatment="T", covariates=["x1", "c"])
