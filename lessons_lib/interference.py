@@ -21,10 +21,10 @@ from lessons_lib.estimate import Estimate
 
 def cluster_difference_in_means(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    cluster: str,
     *,
+    outcome: str,
+    treatment: str,
+    cluster: str,
     level: float = 0.95,
 ) -> Estimate:
     """The difference in means with a cluster-robust (CR1) standard error.
@@ -49,7 +49,7 @@ def cluster_difference_in_means(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.marketplace(40, 50, seed=1, design="city")
-    >>> est = cluster_difference_in_means(sim.data, "T", "Y", "city")
+    >>> est = cluster_difference_in_means(sim.data, outcome="Y", treatment="T", cluster="city")
     >>> est.covers(sim.truth["global effect"])
     True
     """
@@ -88,8 +88,8 @@ def cluster_difference_in_means(
     if se == 0:
         raise ValueError(f"outcome '{outcome}' does not vary, so its standard error is 0")
     return Estimate.from_se(
-        mean_treated - mean_control, se, n=n, estimand="global effect (cluster-randomized)",
+        mean_treated - mean_control, se, n=n, estimand="global effect",
         method="difference in means, cluster-robust SE", level=level, df=n_clusters - 1,
-        extra={"clusters": n_clusters, "treated clusters": treated_clusters,
-               "control clusters": control_clusters},
+        extra={"clusters": n_clusters, "treated_clusters": treated_clusters,
+               "control_clusters": control_clusters},
     )

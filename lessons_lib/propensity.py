@@ -80,13 +80,14 @@ def fit_logistic(design: np.ndarray, treatment: np.ndarray, *, max_iter: int = 1
 
 def estimate_propensity(
     data: pd.DataFrame,
+    *,
     treatment: str,
     covariates: Sequence[str],
-    model: object | None = None,
+    propensity_model: object | None = None,
 ) -> np.ndarray:
     """Estimate e(x) = P(T = 1 | X = x) for every row.
 
-    ``model`` is any scikit-learn classifier with ``predict_proba`` (cloned, so the one you
+    ``propensity_model`` is any scikit-learn classifier with ``predict_proba`` (cloned, so the one you
     pass is not changed). By default, the textbook propensity model: an unpenalized
     logistic regression fitted exactly by Newton's method (`logistic_propensity`), which
     equals statsmodels' ``Logit``; scikit-learn's first-order solvers can stop short of the
@@ -97,19 +98,19 @@ def estimate_propensity(
 
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(2_000, seed=0)
-    >>> e = estimate_propensity(sim.data, "T", ["prior_spend", "visits", "mobile"])
+    >>> e = estimate_propensity(sim.data, treatment="T", covariates=["prior_spend", "visits", "mobile"])
     >>> bool(((e > 0) & (e < 1)).all())
     True
     """
-    if model is None:  # the textbook model, fitted exactly (Newton's method)
-        return logistic_propensity(data, treatment, covariates)
+    if propensity_model is None:  # the textbook model, fitted exactly (Newton's method)
+        return logistic_propensity(data, treatment=treatment, covariates=covariates)
     require_frame(data)
     t = require_binary(data, treatment)
     x = _covariate_matrix(data, covariates)
-    fitted = clone(model)
+    fitted = clone(propensity_model)
     if not hasattr(fitted, "predict_proba"):
         raise ValueError(
-            f"the propensity model must be a classifier with predict_proba; got {type(model).__name__}"
+            f"the propensity model must be a classifier with predict_proba; got {type(propensity_model).__name__}"
         )
     fitted.fit(x, t)
     return fitted.predict_proba(x)[:, 1]
@@ -136,6 +137,7 @@ def check_overlap(propensity: np.ndarray, *, low: float = 0.0, high: float = 1.0
 
 def standardized_mean_differences(
     data: pd.DataFrame,
+    *,
     treatment: str,
     covariates: Sequence[str],
     weights: np.ndarray | None = None,
@@ -165,9 +167,9 @@ def standardized_mean_differences(
 
 def logistic_propensity(
     data: pd.DataFrame,
+    *,
     treatment: str,
     covariates: Sequence[str],
-    *,
     max_iter: int = 100,
     tol: float = 1e-10,
 ) -> np.ndarray:
@@ -186,7 +188,7 @@ def logistic_propensity(
 
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(2_000, seed=0)
-    >>> e = logistic_propensity(sim.data, "T", ["prior_spend", "visits", "mobile"])
+    >>> e = logistic_propensity(sim.data, treatment="T", covariates=["prior_spend", "visits", "mobile"])
     >>> bool(abs(e - sim.potential_outcomes["propensity"]).mean() < 0.02)
     True
     """

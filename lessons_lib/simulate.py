@@ -344,8 +344,8 @@ def loyalty_cutoff(n: int = 3_000, *, seed: int = 0, design: str = "sharp",
     above the cutoff and breaks the continuity the design relies on.
 
     Truth: ``truth["effect at the cutoff"]`` = tau(70) = $10, the same in both designs
-    (in the fuzzy design it is also the compliers' effect at the cutoff, since the
-    effect depends only on loyalty).
+    (in the fuzzy design it is also the compliers' effect at the cutoff,
+    ``truth["LATE at the cutoff"]``, since the effect depends only on loyalty).
 
     >>> sim = loyalty_cutoff(3_000, seed=42)
     >>> sim.truth["effect at the cutoff"]
@@ -375,7 +375,8 @@ def loyalty_cutoff(n: int = 3_000, *, seed: int = 0, design: str = "sharp",
     return Simulation(
         data=data,
         potential_outcomes=potential,
-        truth={"effect at the cutoff": LOYALTY_EFFECT_AT_CUTOFF},
+        truth={"effect at the cutoff": LOYALTY_EFFECT_AT_CUTOFF,
+               **({"LATE at the cutoff": LOYALTY_EFFECT_AT_CUTOFF} if design == "fuzzy" else {})},
         description=(f"The loyalty cutoff: {n:,} shoppers, {design} design, "
                      f"{manipulation:.0%} manipulation just below 70."),
     )

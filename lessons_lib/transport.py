@@ -42,7 +42,12 @@ def _split(data: pd.DataFrame, sample: str, covariates: Sequence[str]) -> tuple:
     return in_source, design
 
 
-def transport_weights(data: pd.DataFrame, sample: str, covariates: Sequence[str]) -> np.ndarray:
+def transport_weights(
+    data: pd.DataFrame,
+    *,
+    sample: str,
+    covariates: Sequence[str],
+) -> np.ndarray:
     """Inverse-odds weights P(S = 0 | x) / P(S = 1 | x) for the source rows (S = 1).
 
     P(S = 1 | x) comes from a logistic regression of the sample indicator on the
@@ -69,10 +74,10 @@ def _participation_model(design: np.ndarray, in_source: np.ndarray) -> np.ndarra
 
 def transported_ate(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    covariates: Sequence[str],
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
     sample: str = "in_trial",
     level: float = 0.95,
 ) -> Estimate:
@@ -101,7 +106,7 @@ def transported_ate(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.assistant_pilot(seed=3)
-    >>> est = transported_ate(sim.data, "T", "Y", ["tenure", "remote"])
+    >>> est = transported_ate(sim.data, outcome="Y", treatment="T", covariates=["tenure", "remote"])
     >>> est.covers(sim.truth["target ATE"])
     True
     """
@@ -143,7 +148,7 @@ def transported_ate(
     se = float(np.sqrt(contrast @ covariance @ contrast))
     ess = float(weights.sum() ** 2 / np.sum(weights**2))
     return Estimate.from_se(
-        mu1 - mu0, se, n=int(in_source.sum()), estimand="ATE in the target population",
+        mu1 - mu0, se, n=int(in_source.sum()), estimand="target ATE",
         method="transported by inverse-odds weighting", level=level,
-        extra={"target rows": int(n - in_source.sum()), "effective sample size": ess},
+        extra={"target_rows": int(n - in_source.sum()), "effective_sample_size": ess},
     )
