@@ -1,7 +1,13 @@
 """Finding and loading an exercise's trusted checks (``exercises/checks/NN_slug.py``).
 
-A checks file defines ``EXERCISE`` (the shared variant) and, when the exercise gives each
-learner their own data, ``make(variant)`` (see `lessons_lib.check.variants`).
+A checks file defines ``EXERCISE`` (the shared variant). When the exercise gives each
+learner their own data (see `lessons_lib.check.variants`) it either defines
+``make(variant) -> Exercise``, or is written for one variant, named at its top by
+
+    VARIANT = globals().get("VARIANT", Variant("NN_slug"))
+
+with its ``SETUP`` and every target computed from ``VARIANT``: a learner's exercise is then
+the file run again with ``VARIANT`` set to that learner's variant.
 """
 
 from __future__ import annotations
@@ -55,8 +61,18 @@ def _module(exercise_id: str, checks_dir: Path | None) -> tuple[ModuleType, Path
 
 
 def is_varied(exercise_id: str, checks_dir: Path | None = None) -> bool:
-    """Whether the exercise gives each learner their own data (its checks define make)."""
-    return callable(getattr(_module(exercise_id, checks_dir)[0], "make", None))
+    """Whether the exercise gives each learner their own data (``make`` or ``VARIANT``)."""
+    module = _module(exercise_id, checks_dir)[0]
+    return callable(getattr(module, "make", None)) or isinstance(getattr(module, "VARIANT", None),
+                                                                  Variant)
+
+
+def _rerun(path: Path, exercise_id: str, variant: Variant) -> object:
+    """The checks file run again for ``variant`` (its ``VARIANT`` set); its ``EXERCISE``."""
+    namespace = {"__name__": f"lessons_checks_{exercise_id}_{variant.seed}",
+                 "__file__": str(path), "VARIANT": variant}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # trusted
+    return namespace.get("EXERCISE")
 
 
 def load_exercise(exercise_id: str, checks_dir: Path | None = None,
@@ -66,8 +82,11 @@ def load_exercise(exercise_id: str, checks_dir: Path | None = None,
     module, path = _module(exercise_id, checks_dir)
     exercise = getattr(module, "EXERCISE", None)
     make = getattr(module, "make", None)
-    if variant is not None and not variant.shared and callable(make):
-        exercise = make(variant)
+    if variant is not None and not variant.shared:
+        if callable(make):
+            exercise = make(variant)
+        elif isinstance(getattr(module, "VARIANT", None), Variant):
+            exercise = _rerun(path, exercise_id, variant)
         if isinstance(exercise, Exercise) and exercise.variant is None:
             exercise.variant = variant
     if not isinstance(exercise, Exercise):
