@@ -1,4 +1,8 @@
-"""Trusted checks for exercises/05_diff_in_diff.ipynb (difference in differences)."""
+"""Trusted checks for exercises/05_diff_in_diff.ipynb (difference in differences).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from lessons_lib import panel, simulate
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     as_number,
@@ -21,6 +26,8 @@ from lessons_lib.check import (
     returns_numbers,
 )
 
+VARIANT = globals().get("VARIANT", Variant("05_diff_in_diff"))
+
 SETUP = """\
 import numpy as np
 import pandas as pd
@@ -29,7 +36,7 @@ from lessons_lib import datasets, panel, simulate
 
 launch = simulate.banner_regions(300, seed=21, months=(-3, 1)).data
 castle = datasets.castle_doctrine()
-"""
+""".replace('simulate.banner_regions(300, seed=21,', f"simulate.banner_regions(300, seed={VARIANT.seed_or(21)},")
 
 _setup: dict = {}
 exec(SETUP, _setup)  # the same data the learner sees
