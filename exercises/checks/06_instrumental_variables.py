@@ -1,4 +1,9 @@
-"""Trusted checks for exercises/06_instrumental_variables.ipynb (instrumental variables)."""
+"""Trusted checks for exercises/06_instrumental_variables.ipynb (instrumental variables).
+
+Each learner gets their own data: the concert is simulated with the learner's seed
+(``VARIANT``) and Card's sample is a random 2,700 of its 3,010 men; every target is
+computed from them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     as_number,
@@ -23,6 +29,8 @@ from lessons_lib.check import (
     returns_numbers,
 )
 
+VARIANT = globals().get("VARIANT", Variant("06_instrumental_variables"))
+
 SETUP = """\
 import numpy as np
 import pandas as pd
@@ -32,7 +40,12 @@ from lessons_lib import datasets, iv, simulate
 concert = simulate.concert_in_the_rain(4_000, seed=33).data
 card = datasets.close_college()
 controls = ["exper", "expersq", "black", "south", "smsa"]
-"""
+""".replace('simulate.concert_in_the_rain(4_000, seed=33)', f"simulate.concert_in_the_rain(4_000, seed={VARIANT.seed_or(33)})").replace(
+    "card = datasets.close_college()",
+    "card = datasets.close_college()" if VARIANT.shared else
+    "# your own sample: 2,700 of Card's 3,010 men, drawn for you\n"
+    f"card = datasets.close_college().sample(n=2_700, random_state={VARIANT.derive(0, 'card')})"
+    ".reset_index(drop=True)")
 
 _setup: dict = {}
 exec(SETUP, _setup)  # the same data the learner sees
