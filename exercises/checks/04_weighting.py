@@ -6,6 +6,9 @@ stabilizing and trimming do, writes AIPW, reproduces What If's standardization o
 and computes an E-value. Reference answers are computed below from the same SETUP the
 learner runs, so they cannot drift from it (Hajek about 2.01, Horvitz-Thompson about 1.99,
 NHEFS standardization about 3.52 kg, E-value about 4.44); they are never shown.
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -31,6 +35,8 @@ from lessons_lib.check import (
 from lessons_lib.doubly_robust import aipw
 from lessons_lib.standardization import potential_outcome_predictions, standardization
 from lessons_lib.weighting import propensity_scores
+
+VARIANT = globals().get("VARIANT", Variant("04_weighting"))
 
 SETUP = '''\
 import numpy as np
@@ -50,7 +56,7 @@ y = study["Y"].to_numpy()
 # Hernan and Robins' NHEFS sample: 1,566 smokers, quitting (qsmk) and weight gain (wt82_71).
 smokers = datasets.nhefs()
 confounders = datasets.NHEFS_CONFOUNDERS
-'''
+'''.replace('simulate.two_models(2_000, seed=404)', f"simulate.two_models(2_000, seed={VARIANT.seed_or(404)})")
 
 # --- the truth, from the learner's own SETUP ---------------------------------------------
 _ns: dict = {}
