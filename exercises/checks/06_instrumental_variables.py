@@ -240,7 +240,8 @@ EXERCISE = Exercise(
                       "Its residuals use the fitted treatment instead of the actual one, so "
                       "the standard error is wrong.", rel_tol=0.02),
             ],
-            hint="iv.two_stage_least_squares(concert, ..., cov_type='unadjusted').se",
+            hints=["The second stage's residuals must use the real treatment, not its first-stage prediction.",
+                   "iv.two_stage_least_squares(concert, ..., cov_type='unadjusted').se"],
         ),
         Question(
             id="q6",
@@ -256,7 +257,8 @@ EXERCISE = Exercise(
                 Wrong(math.sqrt(_f_unadjusted), "That is the t statistic of the instrument. "
                       "With one instrument, F is its square.", rel_tol=0.01),
             ],
-            hint="iv.first_stage(card, treatment='educ', instruments='nearc4', covariates=controls)['F']",
+            hints=["The first stage regresses education on the instrument and the controls; the F statistic tests the instrument's coefficient (robustly).",
+                   "iv.first_stage(card, treatment='educ', instruments='nearc4', covariates=controls)['F']"],
         ),
         Question(
             id="q7",
@@ -274,8 +276,9 @@ EXERCISE = Exercise(
                 Wrong(_card_reduced, "That is the reduced form (log wage on nearc4). Divide by "
                       "the first stage, or use 2SLS.", rel_tol=0.005),
             ],
-            hint="iv.two_stage_least_squares(card, outcome='lwage', treatment='educ', "
-                 "instruments=['nearc4'], covariates=controls).value",
+            hints=["Two stages: education on college proximity and the controls, then wages on predicted education and the controls.",
+                   "iv.two_stage_least_squares(card, outcome='lwage', treatment='educ', "
+                 "instruments=['nearc4'], covariates=controls).value"],
         ),
     ],
 )
