@@ -280,7 +280,7 @@ EXERCISE = Exercise(
             id="q6",
             answer="log_jump",
             prompt="McCrary log density jump at 60 in exams_regraded.",
-            checks=[is_number(), Check("log density jump", lambda a: _LOW <= as_number(a) <= _HIGH,
+            checks=[is_number(), Check("value", lambda a: _LOW <= as_number(a) <= _HIGH,
                                        "the estimated log jump in the density of scores at "
                                        "60 in the regraded year (any bins and bandwidth from "
                                        "half to twice McCrary's defaults)")],
