@@ -6,6 +6,9 @@ and writes the severity-adjusted (standardized) difference as a function.
 
 The true answers are computed below from the same simulation the learner sees (never
 shown to the learner).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -27,6 +31,8 @@ from lessons_lib.check import (
     one_of,
     raises_value_error,
 )
+
+VARIANT = globals().get("VARIANT", Variant("00_why_causality"))
 
 SETUP = '''\
 import numpy as np
@@ -38,7 +44,7 @@ from lessons_lib import simulate
 # they were readmitted within 30 days (Y = 1).
 hospital = simulate.readmission(4_000, seed=2026)
 patients = hospital.data
-'''
+'''.replace('simulate.readmission(4_000, seed=2026)', f"simulate.readmission(4_000, seed={VARIANT.seed_or(2026)})")
 
 _namespace: dict = {}
 exec(SETUP, _namespace)  # trusted code written above

@@ -2,16 +2,21 @@
 
 The targets are computed here from lessons_lib, never typed in, and never shown to the
 learner: ``expected=`` says what kind of answer is wanted.
+
+Each learner gets their own data (``make``): the A/B test is simulated with the learner's
+seed, and the NSW experiment is a random 400 of its 445 men; every target of q3 and q6 is
+computed from that learner's data. q1, q4 and q5 are about numbers given in the prompts.
 """
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lessons_lib import datasets, experiments, simulate
+from lessons_lib import experiments, simulate
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -19,16 +24,28 @@ from lessons_lib.check import (
     raises_value_error,
 )
 
-SETUP = """\
+
+def setup(variant: Variant) -> str:
+    """The trusted setup code of one variant (the shared one is the published notebook's)."""
+    if variant.shared:
+        nsw = "nsw = datasets.nsw_experiment()"
+    else:
+        nsw = ("# your own sample: 400 of the experiment's 445 men, drawn for you\n"
+               "nsw = datasets.nsw_experiment().sample(n=400, random_state="
+               f"{variant.derive(0, 'nsw')}).reset_index(drop=True)")
+    return f"""\
 import numpy as np
 import pandas as pd
 
 from lessons_lib import datasets, experiments, simulate
 
 shoppers = simulate.six_shoppers()
-ab = simulate.banner_shop(3_000, seed=1, randomized=True).data
-nsw = datasets.nsw_experiment()
+ab = simulate.banner_shop(3_000, seed={variant.seed_or(1)}, randomized=True).data
+{nsw}
 """
+
+
+SETUP = setup(Variant("02_experiments"))
 
 NSW_COVARIATES = ["age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75"]
 
@@ -40,13 +57,6 @@ _lucky_data = pd.DataFrame(
 P_EXACT = experiments.randomization_test(_lucky_data, outcome="Y", treatment="T").pvalue
 P_WELCH = experiments.t_test(_lucky_data, outcome="Y", treatment="T").pvalue
 
-# q3: CUPED on the A/B test ------------------------------------------------------------
-_ab = simulate.banner_shop(3_000, seed=1, randomized=True).data
-CUPED = experiments.cuped(_ab, outcome="Y", treatment="T", pre_outcome="prior_spend").value
-PLAIN = experiments.difference_in_means(_ab, outcome="Y", treatment="T").value
-GAIN_SCORE = experiments.difference_in_means(_ab.assign(Y=_ab["Y"] - _ab["prior_spend"]),
-                                             outcome="Y", treatment="T").value
-
 # q4: sample size ----------------------------------------------------------------------
 N_PER_ARM = experiments.sample_size(1.5, 20.0, alpha=0.05, power=0.8)
 _Z = stats.norm.isf(0.025) + stats.norm.ppf(0.8)
@@ -54,15 +64,6 @@ _Z = stats.norm.isf(0.025) + stats.norm.ppf(0.8)
 # q5: sample-ratio mismatch ------------------------------------------------------------
 SRM_COUNTS = [50_421, 49_579]
 SRM_P = experiments.sample_ratio_mismatch(SRM_COUNTS).pvalue
-
-# q6: NSW with Lin's adjustment --------------------------------------------------------
-_nsw = datasets.nsw_experiment()
-NSW_LIN = experiments.regression_adjustment(_nsw, outcome="re78", treatment="treat",
-                                            covariates=NSW_COVARIATES).value
-NSW_PLAIN = experiments.difference_in_means(_nsw, outcome="re78", treatment="treat").value
-_additive = np.column_stack([np.ones(len(_nsw)), _nsw["treat"], _nsw[NSW_COVARIATES]])
-NSW_ADDITIVE = float(np.linalg.lstsq(_additive, _nsw["re78"].to_numpy(), rcond=None)[0][1])
-
 
 # q2: the Welch standard error, as a function -----------------------------------------
 def _experiment(seed: int, n1: int, n0: int, sd1: float, sd0: float) -> pd.DataFrame:
@@ -130,171 +131,204 @@ def _other_se(kind: str):
     return matches
 
 
-EXERCISE = Exercise(
-    id="02_experiments",
-    title="Randomized experiments and A/B tests",
-    setup=SETUP,
-    questions=[
-        Question(
-            id="q1",
-            answer="p_exact",
-            prompt="Exact randomization p-value for the six shoppers when the coins pick "
-                   "Alice, Carol and Frank.",
-            checks=[
-                is_number(),
-                close_to(P_EXACT, abs_tol=1e-9, name="exact p-value",
-                         expected="the share of the 20 possible 3-of-6 assignments whose "
-                                  "difference in means is at least as far from zero as the "
-                                  "observed one, under the sharp null"),
-            ],
-            wrong=[
-                Wrong(P_EXACT / 2, "that is a one-sided p-value: it counts only the "
-                                   "assignments on the observed side. The question asks for "
-                                   "a two-sided test, |difference| at least as large."),
-                Wrong(P_WELCH, "that is Welch's t-test p-value. With six shoppers the normal "
-                               "approximation behind it is not trustworthy; the randomization "
-                               "test counts assignments instead.", rel_tol=0.01),
-                Wrong(lambda a: isinstance(a, (int, float)) and abs(a - (P_EXACT * 20 - 2) / 18) < 1e-9,
-                      "you left the observed assignment (and its mirror image) out of the "
-                      "count; the observed assignment is one of the possible ones and counts "
-                      "as 'at least as extreme'."),
-            ],
-            hint="Build the observed outcomes Y = Y1 for Alice, Carol and Frank and Y0 for the "
-                 "others, keep them fixed, and loop over itertools.combinations(range(6), 3).",
-        ),
-        Question(
-            id="q2",
-            answer="welch_se",
-            kind="function",
-            inputs=_welch_inputs,
-            prompt="Write welch_se(data, treatment, outcome), the Welch (Neyman) standard "
-                   "error of the difference in means, refusing a non-binary treatment.",
-            checks=[
-                agrees_with(_reference_se, select=_is_good,
-                            expected="sqrt(s1^2/n1 + s0^2/n0) with sample variances "
-                                     "(ddof=1), on experiments with unequal groups and "
-                                     "unequal variances"),
-                raises_value_error(select=lambda a, k: not _is_good(a, k),
-                                   expected="a ValueError when the treatment is not coded "
-                                            "0/1 or has only one group"),
-            ],
-            wrong=[
-                Wrong(_other_se("pooled"), "that is the pooled-variance (Student) standard "
-                                           "error: it assumes both arms have the same "
-                                           "variance, which a treatment can change. Use each "
-                                           "arm's own variance."),
-                Wrong(_other_se("ddof0"), "you used population variances (ddof=0). The "
-                                          "sample variance divides by n - 1: np.var(x, ddof=1) "
-                                          "or pandas' .var()."),
-                Wrong(_other_se("no_root"), "that is the variance of the difference in means; "
-                                            "the standard error is its square root."),
-                Wrong(_other_se("sd_sum"), "you forgot to divide each variance by its group "
-                                           "size: the standard error of a mean shrinks like "
-                                           "1/sqrt(n)."),
-            ],
-            hint="Split the outcome by treatment, compute each group's variance with ddof=1, "
-                 "divide by the group sizes, add, take the square root. Check that the "
-                 "treatment's unique values are exactly {0, 1} before anything else.",
-        ),
-        Question(
-            id="q3",
-            answer="cuped_estimate",
-            prompt="The CUPED estimate of the banner's effect in `ab`, with prior_spend as the "
-                   "pre-experiment covariate.",
-            checks=[
-                is_number(),
-                close_to(CUPED, abs_tol=0.05, name="CUPED estimate",
-                         expected="the difference in means of Y - theta (X - mean X), with "
-                                  "theta the slope of Y on prior_spend in the pooled sample"),
-            ],
-            wrong=[
-                Wrong(PLAIN, "that is the plain difference in means: it ignores prior "
-                             "spending, which is what CUPED uses to remove noise.",
-                      abs_tol=0.01, rel_tol=0),
-                Wrong(GAIN_SCORE, "you subtracted prior_spend itself (theta = 1, a 'gain "
-                                  "score'). CUPED scales it by theta = cov(Y, X) / var(X), the "
-                                  "choice that removes the most variance.",
-                      abs_tol=0.01, rel_tol=0),
-            ],
-            hint="theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1); then compare the means of "
-                 "y - theta * (x - x.mean()) between the arms.",
-        ),
-        Question(
-            id="q4",
-            answer="n_per_arm",
-            prompt="Shoppers per arm to detect a 1.50 dollar effect when the outcome sd is "
-                   "20 dollars (two-sided 5%, 80% power, even split).",
-            checks=[
-                is_number(),
-                close_to(N_PER_ARM, rel_tol=0.005, name="shoppers per arm",
-                         expected="n = 2 (z_{1-alpha/2} + z_{power})^2 sd^2 / effect^2 "
-                                  "shoppers in each arm, rounded up"),
-            ],
-            wrong=[
-                Wrong(N_PER_ARM / 2, "you left out the factor 2: the difference of two means "
-                                     "has the variance of both, sd^2 (1/n + 1/n) = 2 sd^2 / n.",
-                      rel_tol=0.01),
-                Wrong(2 * N_PER_ARM, "that is the total over both arms; the question asks "
-                                     "for the number in each arm.", rel_tol=0.01),
-                Wrong(2 * (stats.norm.isf(0.05) + stats.norm.ppf(0.8)) ** 2 * 400 / 2.25,
-                      "you used the one-sided critical value 1.645; a two-sided 5% test uses "
-                      "z = 1.96.", rel_tol=0.01),
-                Wrong(2 * stats.norm.isf(0.025) ** 2 * 400 / 2.25,
-                      "that sample gives only 50% power: you left out z_{power} = 0.84.",
-                      rel_tol=0.01),
-            ],
-            hint="experiments.sample_size(effect, sd) does it, or use the formula with "
-                 "z_{0.975} = 1.96 and z_{0.8} = 0.84.",
-        ),
-        Question(
-            id="q5",
-            answer="srm_pvalue",
-            prompt="The sample-ratio-mismatch p-value of 50,421 treated and 49,579 control "
-                   "users in a test designed 50/50.",
-            checks=[
-                is_number(),
-                close_to(SRM_P, rel_tol=0.05, name="SRM p-value",
-                         expected="the p-value of a chi-square goodness-of-fit test of the "
-                                  "two counts against an even split (an exact binomial test "
-                                  "gives nearly the same)"),
-            ],
-            wrong=[
-                Wrong(stats.chisquare([0.50421, 0.49579]).pvalue,
-                      "you tested the shares (0.504, 0.496) instead of the counts. The "
-                      "chi-square test needs counts: 842 extra users out of 100,000 is strong "
-                      "evidence, the same shares out of 100 users would be none.",
-                      rel_tol=0.01),
-                Wrong(SRM_P / 2, "that is a one-sided p-value; an imbalance in either "
-                                 "direction signals a broken assignment.", rel_tol=0.02),
-            ],
-            hint="experiments.sample_ratio_mismatch([50_421, 49_579]) or "
-                 "scipy.stats.chisquare with expected counts of 50,000 each.",
-        ),
-        Question(
-            id="q6",
-            answer="nsw_lin",
-            prompt="Lin's regression-adjusted effect of training on 1978 earnings in the NSW "
-                   "experiment, adjusting for the eight pre-treatment covariates.",
-            checks=[
-                is_number(),
-                close_to(NSW_LIN, abs_tol=1.0, name="adjusted NSW effect",
-                         expected="the coefficient on treat in a regression of re78 on treat, "
-                                  "the eight covariates centred at their means, and their "
-                                  "interactions with treat"),
-            ],
-            wrong=[
-                Wrong(NSW_PLAIN, "that is the unadjusted difference in means (the published "
-                                 "$1,794); the question asks for the covariate-adjusted "
-                                 "estimate.", abs_tol=1.0, rel_tol=0),
-                Wrong(NSW_ADDITIVE, "that is the additive regression re78 ~ treat + covariates, "
-                                    "without the interactions. Lin's estimator interacts the "
-                                    "treatment with the centred covariates.",
-                      abs_tol=1.0, rel_tol=0),
-            ],
-            hint="experiments.regression_adjustment(nsw, outcome='re78', treatment='treat', "
-                 "covariates=covariates).value, "
-                 "with covariates = ['age', 'educ', 'black', 'hisp', 'marr', 'nodegree', "
-                 "'re74', 're75'].",
-        ),
-    ],
-)
+def make(variant: Variant) -> Exercise:
+    """The exercise for one learner's variant (see the module docstring)."""
+    namespace: dict = {}
+    exec(setup(variant), namespace)  # trusted code written above
+    _ab, _nsw = namespace["ab"], namespace["nsw"]
+    CUPED = experiments.cuped(_ab, outcome="Y", treatment="T", pre_outcome="prior_spend").value
+    PLAIN = experiments.difference_in_means(_ab, outcome="Y", treatment="T").value
+    GAIN_SCORE = experiments.difference_in_means(_ab.assign(Y=_ab["Y"] - _ab["prior_spend"]),
+                                                 outcome="Y", treatment="T").value
+    NSW_LIN = experiments.regression_adjustment(_nsw, outcome="re78", treatment="treat",
+                                                covariates=NSW_COVARIATES).value
+    NSW_PLAIN = experiments.difference_in_means(_nsw, outcome="re78", treatment="treat").value
+    _additive = np.column_stack([np.ones(len(_nsw)), _nsw["treat"], _nsw[NSW_COVARIATES]])
+    NSW_ADDITIVE = float(np.linalg.lstsq(_additive, _nsw["re78"].to_numpy(), rcond=None)[0][1])
+    return Exercise(
+        id="02_experiments",
+        title="Randomized experiments and A/B tests",
+        setup=setup(variant), variant=variant,
+        questions=[
+            Question(
+                id="q1",
+                answer="p_exact",
+                prompt="Exact randomization p-value for the six shoppers when the coins pick "
+                       "Alice, Carol and Frank.",
+                checks=[
+                    is_number(),
+                    close_to(P_EXACT, abs_tol=1e-9, name="exact p-value",
+                             expected="the share of the 20 possible 3-of-6 assignments whose "
+                                      "difference in means is at least as far from zero as the "
+                                      "observed one, under the sharp null"),
+                ],
+                wrong=[
+                    Wrong(P_EXACT / 2, "that is a one-sided p-value: it counts only the "
+                                       "assignments on the observed side. The question asks for "
+                                       "a two-sided test, |difference| at least as large."),
+                    Wrong(P_WELCH, "that is Welch's t-test p-value. With six shoppers the normal "
+                                   "approximation behind it is not trustworthy; the randomization "
+                                   "test counts assignments instead.", rel_tol=0.01),
+                    Wrong(lambda a: isinstance(a, (int, float)) and abs(a - (P_EXACT * 20 - 2) / 18) < 1e-9,
+                          "you left the observed assignment (and its mirror image) out of the "
+                          "count; the observed assignment is one of the possible ones and counts "
+                          "as 'at least as extreme'."),
+                ],
+                hints=["Under the sharp null every shopper's outcome stays what it was observed "
+                       "to be, whoever the coins pick.",
+                       "Build the observed outcomes Y = Y1 for Alice, Carol and Frank and Y0 for "
+                       "the others, keep them fixed, and loop over "
+                       "itertools.combinations(range(6), 3)."],
+            ),
+            Question(
+                id="q2",
+                answer="welch_se",
+                kind="function",
+                inputs=_welch_inputs,
+                prompt="Write welch_se(data, treatment, outcome), the Welch (Neyman) standard "
+                       "error of the difference in means, refusing a non-binary treatment.",
+                checks=[
+                    agrees_with(_reference_se, select=_is_good,
+                                expected="sqrt(s1^2/n1 + s0^2/n0) with sample variances "
+                                         "(ddof=1), on experiments with unequal groups and "
+                                         "unequal variances"),
+                    raises_value_error(select=lambda a, k: not _is_good(a, k),
+                                       expected="a ValueError when the treatment is not coded "
+                                                "0/1 or has only one group"),
+                ],
+                wrong=[
+                    Wrong(_other_se("pooled"), "that is the pooled-variance (Student) standard "
+                                               "error: it assumes both arms have the same "
+                                               "variance, which a treatment can change. Use each "
+                                               "arm's own variance."),
+                    Wrong(_other_se("ddof0"), "you used population variances (ddof=0). The "
+                                              "sample variance divides by n - 1: np.var(x, ddof=1) "
+                                              "or pandas' .var()."),
+                    Wrong(_other_se("no_root"), "that is the variance of the difference in means; "
+                                                "the standard error is its square root."),
+                    Wrong(_other_se("sd_sum"), "you forgot to divide each variance by its group "
+                                               "size: the standard error of a mean shrinks like "
+                                               "1/sqrt(n)."),
+                ],
+                hints=["Each arm's mean has its own variance, s_t^2 / n_t; the difference of two "
+                       "independent means adds them. Refuse bad input first.",
+                       "Split the outcome by treatment, compute each group's variance with "
+                       "ddof=1, divide by the group sizes, add, take the square root. Check that "
+                       "the treatment's unique values are exactly {0, 1} before anything else."],
+            ),
+            Question(
+                id="q3",
+                answer="cuped_estimate",
+                prompt="The CUPED estimate of the banner's effect in `ab`, with prior_spend as the "
+                       "pre-experiment covariate.",
+                checks=[
+                    is_number(),
+                    close_to(CUPED, abs_tol=0.05, name="CUPED estimate",
+                             expected="the difference in means of Y - theta (X - mean X), with "
+                                      "theta the slope of Y on prior_spend in the pooled sample"),
+                ],
+                wrong=[
+                    Wrong(PLAIN, "that is the plain difference in means: it ignores prior "
+                                 "spending, which is what CUPED uses to remove noise.",
+                          abs_tol=0.01, rel_tol=0),
+                    Wrong(GAIN_SCORE, "you subtracted prior_spend itself (theta = 1, a 'gain "
+                                      "score'). CUPED scales it by theta = cov(Y, X) / var(X), the "
+                                      "choice that removes the most variance.",
+                          abs_tol=0.01, rel_tol=0),
+                ],
+                hints=["CUPED removes from Y the part that prior spending predicts, then compares "
+                       "the arms as usual.",
+                       "theta is the slope of Y on prior_spend over all shoppers: their "
+                       "covariance divided by the variance of prior_spend.",
+                       "theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1); then compare the means "
+                       "of y - theta * (x - x.mean()) between the arms."],
+            ),
+            Question(
+                id="q4",
+                answer="n_per_arm",
+                prompt="Shoppers per arm to detect a 1.50 dollar effect when the outcome sd is "
+                       "20 dollars (two-sided 5%, 80% power, even split).",
+                checks=[
+                    is_number(),
+                    close_to(N_PER_ARM, rel_tol=0.005, name="shoppers per arm",
+                             expected="n = 2 (z_{1-alpha/2} + z_{power})^2 sd^2 / effect^2 "
+                                      "shoppers in each arm, rounded up"),
+                ],
+                wrong=[
+                    Wrong(N_PER_ARM / 2, "you left out the factor 2: the difference of two means "
+                                         "has the variance of both, sd^2 (1/n + 1/n) = 2 sd^2 / n.",
+                          rel_tol=0.01),
+                    Wrong(2 * N_PER_ARM, "that is the total over both arms; the question asks "
+                                         "for the number in each arm.", rel_tol=0.01),
+                    Wrong(2 * (stats.norm.isf(0.05) + stats.norm.ppf(0.8)) ** 2 * 400 / 2.25,
+                          "you used the one-sided critical value 1.645; a two-sided 5% test uses "
+                          "z = 1.96.", rel_tol=0.01),
+                    Wrong(2 * stats.norm.isf(0.025) ** 2 * 400 / 2.25,
+                          "that sample gives only 50% power: you left out z_{power} = 0.84.",
+                          rel_tol=0.01),
+                ],
+                hints=["The difference of two means has variance sd^2 (1/n + 1/n); ask when an "
+                       "effect of that size clears the critical value with 80% probability.",
+                       "n = 2 (z_{0.975} + z_{0.8})^2 sd^2 / effect^2 per arm, rounded up.",
+                       "experiments.sample_size(effect, sd) does it, or use the formula with "
+                       "z_{0.975} = 1.96 and z_{0.8} = 0.84."],
+            ),
+            Question(
+                id="q5",
+                answer="srm_pvalue",
+                prompt="The sample-ratio-mismatch p-value of 50,421 treated and 49,579 control "
+                       "users in a test designed 50/50.",
+                checks=[
+                    is_number(),
+                    close_to(SRM_P, rel_tol=0.05, name="SRM p-value",
+                             expected="the p-value of a chi-square goodness-of-fit test of the "
+                                      "two counts against an even split (an exact binomial test "
+                                      "gives nearly the same)"),
+                ],
+                wrong=[
+                    Wrong(stats.chisquare([0.50421, 0.49579]).pvalue,
+                          "you tested the shares (0.504, 0.496) instead of the counts. The "
+                          "chi-square test needs counts: 842 extra users out of 100,000 is strong "
+                          "evidence, the same shares out of 100 users would be none.",
+                          rel_tol=0.01),
+                    Wrong(SRM_P / 2, "that is a one-sided p-value; an imbalance in either "
+                                     "direction signals a broken assignment.", rel_tol=0.02),
+                ],
+                hints=["Test the two counts (not their shares) against what a 50/50 design expects.",
+                       "A chi-square goodness-of-fit test with expected counts of 50,000 each.",
+                       "experiments.sample_ratio_mismatch([50_421, 49_579]) or "
+                       "scipy.stats.chisquare with expected counts of 50,000 each."],
+            ),
+            Question(
+                id="q6",
+                answer="nsw_lin",
+                prompt="Lin's regression-adjusted effect of training on 1978 earnings in the NSW "
+                       "experiment, adjusting for the eight pre-treatment covariates.",
+                checks=[
+                    is_number(),
+                    close_to(NSW_LIN, abs_tol=1.0, name="adjusted NSW effect",
+                             expected="the coefficient on treat in a regression of re78 on treat, "
+                                      "the eight covariates centred at their means, and their "
+                                      "interactions with treat"),
+                ],
+                wrong=[
+                    Wrong(NSW_PLAIN, "that is the unadjusted difference in means; the "
+                                     "question asks for the covariate-adjusted estimate.", abs_tol=1.0, rel_tol=0),
+                    Wrong(NSW_ADDITIVE, "that is the additive regression re78 ~ treat + covariates, "
+                                        "without the interactions. Lin's estimator interacts the "
+                                        "treatment with the centred covariates.",
+                          abs_tol=1.0, rel_tol=0),
+                ],
+                hints=["Lin's estimator is a regression of re78 on treat, the centred covariates "
+                       "and their interactions with treat; the effect is the coefficient on treat.",
+                       "Centre each covariate at its mean over all 445 (or your sample's) men "
+                       "before interacting it with treat.",
+                       "experiments.regression_adjustment(nsw, outcome='re78', treatment='treat', "
+                       "covariates=covariates).value, with covariates = ['age', 'educ', 'black', "
+                       "'hisp', 'marr', 'nodegree', 're74', 're75']."],
+            ),
+        ],
+    )
+
+
+EXERCISE = make(Variant("02_experiments"))

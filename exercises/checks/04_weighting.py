@@ -6,6 +6,9 @@ stabilizing and trimming do, writes AIPW, reproduces What If's standardization o
 and computes an E-value. Reference answers are computed below from the same SETUP the
 learner runs, so they cannot drift from it (Hajek about 2.01, Horvitz-Thompson about 1.99,
 NHEFS standardization about 3.52 kg, E-value about 4.44); they are never shown.
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -31,6 +35,8 @@ from lessons_lib.check import (
 from lessons_lib.doubly_robust import aipw
 from lessons_lib.standardization import potential_outcome_predictions, standardization
 from lessons_lib.weighting import propensity_scores
+
+VARIANT = globals().get("VARIANT", Variant("04_weighting"))
 
 SETUP = '''\
 import numpy as np
@@ -50,7 +56,7 @@ y = study["Y"].to_numpy()
 # Hernan and Robins' NHEFS sample: 1,566 smokers, quitting (qsmk) and weight gain (wt82_71).
 smokers = datasets.nhefs()
 confounders = datasets.NHEFS_CONFOUNDERS
-'''
+'''.replace('simulate.two_models(2_000, seed=404)', f"simulate.two_models(2_000, seed={VARIANT.seed_or(404)})")
 
 # --- the truth, from the learner's own SETUP ---------------------------------------------
 _ns: dict = {}
@@ -206,8 +212,9 @@ q1 = Question(
         Wrong(UNWEIGHTED_SUMS, "that is a difference of weighted sums; divide each by the sum of "
                                "its weights (Hajek) to get means."),
     ],
-    hint="w = t / propensity + (1 - t) / (1 - propensity); then np.average(y[t == 1], "
-         "weights=w[t == 1]) minus the same for t == 0.",
+    hints=["Each unit stands for the units like it that got the other treatment: weight by one over the probability of what it got, then compare weighted means.",
+                   "w = t / propensity + (1 - t) / (1 - propensity); then np.average(y[t == 1], "
+         "weights=w[t == 1]) minus the same for t == 0."],
 )
 
 q2 = Question(
@@ -226,7 +233,8 @@ q2 = Question(
         Wrong(NAIVE, "that is the naive difference in means, with no weights at all."),
         Wrong(UNWEIGHTED_SUMS, "those are sums; Horvitz-Thompson divides each by n."),
     ],
-    hint="np.mean(t * y / propensity) - np.mean((1 - t) * y / (1 - propensity))",
+    hints=["The Horvitz-Thompson estimator divides the weighted sums by n, not by the sums of the weights.",
+                   "np.mean(t * y / propensity) - np.mean((1 - t) * y / (1 - propensity))"],
 )
 
 CHANGES = ["goes up", "goes down", "stays the same"]
@@ -330,8 +338,9 @@ q6 = Question(
                                                "everyone quit; the effect subtracts the mean if "
                                                "no one did."),
     ],
-    hint="from lessons_lib.standardization import standardization; pass "
-         "interactions=['smokeintensity'] and take .value.",
+    hints=["Standardization fits the outcome on treatment and confounders, then predicts everyone's outcome under each treatment and averages.",
+                   "from lessons_lib.standardization import standardization; pass "
+         "interactions=['smokeintensity'] and take .value."],
 )
 
 q7 = Question(
@@ -350,7 +359,8 @@ q7 = Question(
                            "asks for the point estimate's."),
         Wrong(RR + RR * (RR - 1), "the square root is missing: RR + sqrt(RR (RR - 1))."),
     ],
-    hint="RR + math.sqrt(RR * (RR - 1)), or lessons_lib.sensitivity.e_value(2.5).point",
+    hints=["The E-value is the strength of confounding, on the risk-ratio scale, that would explain the observed risk ratio away.",
+                   "RR + math.sqrt(RR * (RR - 1)), or lessons_lib.sensitivity.e_value(2.5).point"],
 )
 
 EXERCISE = Exercise(

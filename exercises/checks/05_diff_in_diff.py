@@ -1,4 +1,8 @@
-"""Trusted checks for exercises/05_diff_in_diff.ipynb (difference in differences)."""
+"""Trusted checks for exercises/05_diff_in_diff.ipynb (difference in differences).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from lessons_lib import panel, simulate
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     as_number,
@@ -21,6 +26,8 @@ from lessons_lib.check import (
     returns_numbers,
 )
 
+VARIANT = globals().get("VARIANT", Variant("05_diff_in_diff"))
+
 SETUP = """\
 import numpy as np
 import pandas as pd
@@ -29,7 +36,7 @@ from lessons_lib import datasets, panel, simulate
 
 launch = simulate.banner_regions(300, seed=21, months=(-3, 1)).data
 castle = datasets.castle_doctrine()
-"""
+""".replace('simulate.banner_regions(300, seed=21,', f"simulate.banner_regions(300, seed={VARIANT.seed_or(21)},")
 
 _setup: dict = {}
 exec(SETUP, _setup)  # the same data the learner sees
@@ -185,8 +192,9 @@ EXERCISE = Exercise(
                                      "the launch include the January sale, which hit both "
                                      "regions."),
             ],
-            hint="panel.two_way_fixed_effects(launch, outcome=..., treatment=..., unit=..., time=...) "
-                 "and take .value.",
+            hints=["A regression with a dummy for every region and every month, and the treatment indicator: the treatment's coefficient.",
+                   "panel.two_way_fixed_effects(launch, outcome=..., treatment=..., unit=..., time=...) "
+                 "and take .value."],
         ),
         Question(
             id="q5",
@@ -200,8 +208,9 @@ EXERCISE = Exercise(
                       "Each shopper appears in five months, so the rows of one shopper share "
                       "information: cluster by shopper.", rel_tol=0.02),
             ],
-            hint="The Estimate returned by panel.two_way_fixed_effects has .se, clustered by "
-                 "the unit column.",
+            hints=["Months of one region are not independent draws: the standard error must allow errors to correlate within a region.",
+                   "The Estimate returned by panel.two_way_fixed_effects has .se, clustered by "
+                 "the unit column."],
         ),
         Question(
             id="q6",
@@ -248,8 +257,9 @@ EXERCISE = Exercise(
                 Wrong(100 * _castle_unweighted, "Unweighted and not converted: weight by "
                       "population and use 100 (exp(tau) - 1).", rel_tol=0.002),
             ],
-            hint="panel.two_way_fixed_effects(castle, outcome='l_homicide', treatment='post', "
-                 "unit='sid', time='year', weights='popwt'), then 100 * np.expm1(value).",
+            hints=["The same two-way fixed-effects regression as before, on states and years.",
+                   "panel.two_way_fixed_effects(castle, outcome='l_homicide', treatment='post', "
+                 "unit='sid', time='year', weights='popwt'), then 100 * np.expm1(value)."],
         ),
     ],
 )

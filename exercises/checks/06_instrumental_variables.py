@@ -1,4 +1,9 @@
-"""Trusted checks for exercises/06_instrumental_variables.ipynb (instrumental variables)."""
+"""Trusted checks for exercises/06_instrumental_variables.ipynb (instrumental variables).
+
+Each learner gets their own data: the concert is simulated with the learner's seed
+(``VARIANT``) and Card's sample is a random 2,700 of its 3,010 men; every target is
+computed from them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     as_number,
@@ -23,6 +29,8 @@ from lessons_lib.check import (
     returns_numbers,
 )
 
+VARIANT = globals().get("VARIANT", Variant("06_instrumental_variables"))
+
 SETUP = """\
 import numpy as np
 import pandas as pd
@@ -32,7 +40,12 @@ from lessons_lib import datasets, iv, simulate
 concert = simulate.concert_in_the_rain(4_000, seed=33).data
 card = datasets.close_college()
 controls = ["exper", "expersq", "black", "south", "smsa"]
-"""
+""".replace('simulate.concert_in_the_rain(4_000, seed=33)', f"simulate.concert_in_the_rain(4_000, seed={VARIANT.seed_or(33)})").replace(
+    "card = datasets.close_college()",
+    "card = datasets.close_college()" if VARIANT.shared else
+    "# your own sample: 2,700 of Card's 3,010 men, drawn for you\n"
+    f"card = datasets.close_college().sample(n=2_700, random_state={VARIANT.derive(0, 'card')})"
+    ".reset_index(drop=True)")
 
 _setup: dict = {}
 exec(SETUP, _setup)  # the same data the learner sees
@@ -227,7 +240,8 @@ EXERCISE = Exercise(
                       "Its residuals use the fitted treatment instead of the actual one, so "
                       "the standard error is wrong.", rel_tol=0.02),
             ],
-            hint="iv.two_stage_least_squares(concert, ..., cov_type='unadjusted').se",
+            hints=["The second stage's residuals must use the real treatment, not its first-stage prediction.",
+                   "iv.two_stage_least_squares(concert, ..., cov_type='unadjusted').se"],
         ),
         Question(
             id="q6",
@@ -243,7 +257,8 @@ EXERCISE = Exercise(
                 Wrong(math.sqrt(_f_unadjusted), "That is the t statistic of the instrument. "
                       "With one instrument, F is its square.", rel_tol=0.01),
             ],
-            hint="iv.first_stage(card, treatment='educ', instruments='nearc4', covariates=controls)['F']",
+            hints=["The first stage regresses education on the instrument and the controls; the F statistic tests the instrument's coefficient (robustly).",
+                   "iv.first_stage(card, treatment='educ', instruments='nearc4', covariates=controls)['F']"],
         ),
         Question(
             id="q7",
@@ -261,8 +276,9 @@ EXERCISE = Exercise(
                 Wrong(_card_reduced, "That is the reduced form (log wage on nearc4). Divide by "
                       "the first stage, or use 2SLS.", rel_tol=0.005),
             ],
-            hint="iv.two_stage_least_squares(card, outcome='lwage', treatment='educ', "
-                 "instruments=['nearc4'], covariates=controls).value",
+            hints=["Two stages: education on college proximity and the controls, then wages on predicted education and the controls.",
+                   "iv.two_stage_least_squares(card, outcome='lwage', treatment='educ', "
+                 "instruments=['nearc4'], covariates=controls).value"],
         ),
     ],
 )

@@ -1,4 +1,9 @@
-"""Trusted checks for exercises/08_structural_causal_models.ipynb (chapter 08)."""
+"""Trusted checks for exercises/08_structural_causal_models.ipynb (chapter 08).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT`` (and the hiring bar differs, 0.4-2.0), and every target is computed
+from them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     close_to,
     equals_text,
@@ -18,6 +24,8 @@ from lessons_lib.check import (
     one_of,
 )
 from lessons_lib.graphs import DAG
+
+VARIANT = globals().get("VARIANT", Variant("08_structural_causal_models"))
 
 SETUP = """\
 import numpy as np
@@ -44,7 +52,9 @@ shop = DAG([("prior", "banner"), ("prior", "spend"), ("banner", "clicks"),
 shop_weights = {("prior", "banner"): 0.9, ("prior", "spend"): 1.5, ("banner", "clicks"): 2.0,
                 ("clicks", "spend"): 0.4, ("banner", "spend"): 1.0}
 shop_data = simulate_linear(shop, shop_weights, n=3_000, seed=5)
-"""
+""".replace('default_rng(2024)', f"default_rng({VARIANT.seed_or(2024)})").replace('n=3_000, seed=5)', f"n=3_000, seed={VARIANT.derive(5, 'shop')})").replace(
+    "0.5 * rng.normal(size=n) > 1.0)",
+    f"0.5 * rng.normal(size=n) > {1.0 if VARIANT.shared else 0.4 + 0.2 * (VARIANT.seed % 9):.1f})")
 
 _ns: dict = {}
 exec(SETUP, _ns)  # the same data the learner sees

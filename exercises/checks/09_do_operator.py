@@ -1,4 +1,8 @@
-"""Trusted checks for exercises/09_do_operator.ipynb (chapter 09)."""
+"""Trusted checks for exercises/09_do_operator.ipynb (chapter 09).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from lessons_lib.check import (
     Exercise,
     Outcome,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -21,6 +26,8 @@ from lessons_lib.check import (
     is_number,
     one_of,
 )
+
+VARIANT = globals().get("VARIANT", Variant("09_do_operator"))
 
 SETUP = """\
 import numpy as np
@@ -52,7 +59,7 @@ ad = rng.binomial(1, 0.25 + 0.5 * intent)
 page = rng.binomial(1, 0.15 + 0.5 * ad)
 buy = rng.binomial(1, 0.05 + 0.25 * page + 0.4 * intent)
 ads = pd.DataFrame({"ad": ad, "page": page, "buy": buy})
-"""
+""".replace('default_rng(909)', f"default_rng({VARIANT.seed_or(909)})").replace('default_rng(99)', f"default_rng({VARIANT.derive(99, 'ads')})")
 
 _ns: dict = {}
 exec(SETUP, _ns)

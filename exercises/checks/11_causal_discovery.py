@@ -1,4 +1,8 @@
-"""Trusted checks for exercises/11_causal_discovery.ipynb (chapter 11)."""
+"""Trusted checks for exercises/11_causal_discovery.ipynb (chapter 11).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pandas as pd
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -30,6 +35,8 @@ from lessons_lib.discovery import (
     skeleton,
 )
 
+VARIANT = globals().get("VARIANT", Variant("11_causal_discovery"))
+
 SETUP = """\
 import numpy as np
 import pandas as pd
@@ -47,7 +54,7 @@ proteins = simulate_linear_gaussian(sachs_dag(), n=5000, seed=2024, weights=rand
 
 # a DAG for question 3
 q3_dag = DAG([("A", "C"), ("B", "C"), ("C", "D"), ("D", "E"), ("A", "F")], nodes=["A", "B", "C", "D", "E", "F"])
-"""
+""".replace('n=2000, seed=7', f"n=2000, seed={VARIANT.seed_or(7)}").replace('n=5000, seed=2024,', f"n=5000, seed={VARIANT.derive(2024, 'proteins')},")
 
 _namespace: dict = {}
 exec(SETUP, _namespace)

@@ -7,6 +7,9 @@ partially linear model when effects vary.
 
 Every target is computed below from the same SETUP the learner runs, so checks and notebook
 cannot drift apart; no number is ever shown to the learner.
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sklearn.linear_model import Lasso, LinearRegression
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -27,6 +31,8 @@ from lessons_lib.check import (
     one_of,
 )
 from lessons_lib.dml import cross_fit_predict, fold_ids, partially_linear
+
+VARIANT = globals().get("VARIANT", Variant("12_double_ml"))
 
 SETUP = '''\
 import numpy as np
@@ -44,7 +50,7 @@ folds = fold_ids(len(shop), 5, seed=0)          # the fold (0-4) of every shoppe
 # NHEFS: quitting smoking (qsmk) and weight gain 1971-82 in kg (wt82_71).
 nhefs = datasets.nhefs()
 what_if_covariates = list(datasets.NHEFS_CONFOUNDERS)
-'''
+'''.replace('n_features=20, seed=2026)', f"n_features=20, seed={VARIANT.seed_or(2026)})")
 
 _ns: dict = {}
 exec(SETUP, _ns)  # trusted code written above

@@ -5,6 +5,9 @@ measures a linear S-learner, writes a T-learner, scores it against the simulated
 calibrates it on held-out data and names two failure modes.
 
 Every target is computed below from the same SETUP the learner runs; no number is shown.
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -24,6 +28,8 @@ from lessons_lib.check import (
     one_of,
 )
 from lessons_lib.hte import SLearner, TLearner, calibration
+
+VARIANT = globals().get("VARIANT", Variant("13_heterogeneous_effects"))
 
 SETUP = '''\
 import numpy as np
@@ -41,7 +47,7 @@ T = sim.data["T"].to_numpy()
 Y = sim.data["Y"].to_numpy()
 true_cate = sim.potential_outcomes["effect"].to_numpy()  # known only because we simulated
 train, test = np.arange(1_000), np.arange(1_000, 2_000)
-'''
+'''.replace('simulate.heterogeneous_effects(2_000, seed=13)', f"simulate.heterogeneous_effects(2_000, seed={VARIANT.seed_or(13)})")
 
 _ns: dict = {}
 exec(SETUP, _ns)  # trusted code written above

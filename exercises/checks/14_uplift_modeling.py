@@ -6,6 +6,9 @@ ranking by its Qini area, values a 20% campaign and names the type a response mo
 e-mails on.
 
 Every target is computed below from the same SETUP the learner runs; no number is shown.
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -26,6 +30,8 @@ from lessons_lib.check import (
     raises_value_error,
 )
 from lessons_lib.uplift import curve_area, policy_value, target_top, uplift_curve
+
+VARIANT = globals().get("VARIANT", Variant("14_uplift_modeling"))
 
 SETUP = '''\
 import numpy as np
@@ -42,7 +48,7 @@ T = sim.data["T"].to_numpy()
 Y = sim.data["Y"].to_numpy()
 segment = sim.potential_outcomes["segment"].to_numpy()  # known only because we simulated
 train, test = np.arange(3_000), np.arange(3_000, 6_000)
-'''
+'''.replace('simulate.uplift_segments(6_000, seed=1414)', f"simulate.uplift_segments(6_000, seed={VARIANT.seed_or(1414)})")
 
 _ns: dict = {}
 exec(SETUP, _ns)  # trusted code written above

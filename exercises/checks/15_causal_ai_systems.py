@@ -1,4 +1,8 @@
-"""Trusted checks for exercises/15_causal_ai_systems.ipynb (causal inference where AI systems act)."""
+"""Trusted checks for exercises/15_causal_ai_systems.ipynb (causal inference where AI systems act).
+
+Each learner gets their own data: the setup's simulations are seeded from the
+learner's ``VARIANT``, and every target is computed from them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from lessons_lib import interference, simulate, transport
 from lessons_lib.check import (
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     as_number,
@@ -21,6 +26,8 @@ from lessons_lib.check import (
 )
 from lessons_lib.experiments import difference_in_means
 from lessons_lib.weighting import fit_logistic
+
+VARIANT = globals().get("VARIANT", Variant("15_causal_ai_systems"))
 
 SETUP = """\
 import numpy as np
@@ -54,7 +61,7 @@ by_zone["Y"] = monthly_orders(by_zone["T"].to_numpy())
 
 # The AI writing assistant of the chapter, piloted on a new group of volunteers.
 pilot = simulate.assistant_pilot(800, 1_200, seed=15).data
-"""
+""".replace('default_rng(1515)', f"default_rng({VARIANT.seed_or(1515)})").replace('simulate.assistant_pilot(800, 1_200, seed=15)', f"simulate.assistant_pilot(800, 1_200, seed={VARIANT.derive(15, 'pilot')})")
 
 _setup: dict = {}
 exec(SETUP, _setup)  # the same data the learner sees

@@ -13,6 +13,16 @@ From the command line (a notebook, several, or folders of them)::
 Writing checks: see ``lessons_lib.check.spec`` and any ``exercises/checks/NN_slug.py``.
 """
 
+from lessons_lib.check.checks import (
+    agrees_with,
+    close_to,
+    equals_text,
+    is_function,
+    is_number,
+    one_of,
+    raises_value_error,
+    returns_numbers,
+)
 from lessons_lib.check.exercises import available_exercises, load_exercise
 from lessons_lib.check.notebook import checker
 from lessons_lib.check.spec import (
@@ -23,20 +33,14 @@ from lessons_lib.check.spec import (
     Question,
     QuestionResult,
     Wrong,
-    agrees_with,
     as_number,
-    close_to,
-    equals_text,
-    is_function,
-    is_number,
     judge,
-    one_of,
-    raises_value_error,
-    returns_numbers,
 )
+from lessons_lib.check.variants import Variant, learner_seed, variant_for
 
 __all__ = [
     "Call", "Check", "Exercise", "Outcome", "Question", "QuestionResult", "Wrong",
     "agrees_with", "as_number", "available_exercises", "checker", "close_to", "equals_text",
-    "is_function", "is_number", "judge", "load_exercise", "one_of", "raises_value_error", "returns_numbers",
+    "is_function", "is_number", "judge", "learner_seed", "load_exercise", "one_of",
+    "raises_value_error", "returns_numbers", "Variant", "variant_for",
 ]

@@ -16,7 +16,12 @@ and the pickled inputs the checker chose for function questions. The harness rea
    variable's value, or, for a function question, the function's outputs on the
    checker's inputs (each call under the same time limit),
 
-and streams one JSON line per event to ``RESULT_FD``, a pipe only the grader reads, so
+Inside the sandbox it first becomes an unprivileged user (when it starts as root: the
+grader's ``uid``), caps the number of processes, and after each cell kills every process
+the cell left behind (its pid namespace holds nothing else). A process forked by a cell
+never runs the harness's own code: it exits as soon as control comes back to it.
+
+It streams one JSON line per event to ``RESULT_FD``, a pipe only the grader reads, so
 the answers sent before a crash or a kill are kept. Nothing is ever unpickled on the
 grader's side. Standard output and error are capped; the grader captures them in a file.
 
@@ -44,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from lessons_lib.check.plain import to_plain  # noqa: E402
 
 _ERROR_CHARS = 500
+_MAIN_PID = os.getpid()
 
 
 class _CellTimeout(BaseException):
@@ -131,6 +137,8 @@ def _limited(action, seconds: float) -> tuple[str, object]:
                 signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
             return "ok", action()
         finally:
+            if os.getpid() != _MAIN_PID:  # a copy forked by the submission: it is done
+                os._exit(0)
             signal.setitimer(signal.ITIMER_REAL, 0)
     except _CellTimeout as exc:
         return "timeout", exc
@@ -197,6 +205,37 @@ def _magic_note(source: str) -> str:
     return ""
 
 
+def _become_unprivileged(uid: int | None, processes: int | None) -> None:
+    """In the sandbox: drop root for ``uid`` (owning the working folder), cap the processes."""
+    import resource
+
+    if uid is not None and os.geteuid() == 0:
+        os.chown(os.getcwd(), uid, uid)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)  # every capability goes with it
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise RuntimeError("the harness could not drop its privileges")
+    if processes:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
+def _kill_leftovers() -> None:
+    """Kill what a cell left running (sandbox only: its pid namespace holds only the
+    submission's processes, and kill(-1) spares this process and the namespace's init)."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        return  # nothing to kill
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except OSError:
+            return
+
+
 def main() -> None:
     job_path, result_fd = sys.argv[1], int(sys.argv[2])
     results = _Results(result_fd)
@@ -211,6 +250,9 @@ def main() -> None:
         os.remove(job_path)
     except OSError:  # in the sandbox it is a read-only mount
         pass
+    sandboxed = bool(job.get("sandboxed"))
+    if sandboxed:
+        _become_unprivileged(job.get("uid"), job.get("processes"))
 
     out = _CappedText(1, int(job["output_bytes"]))
     sys.stdout = sys.stderr = out
@@ -248,6 +290,8 @@ def main() -> None:
                 event["error"] = _describe(result, filename)
         except _CellTimeout:  # an alarm that fired between two statements of ours
             event = {"event": "end", "cell": index, "status": "timeout"}
+        if sandboxed:
+            _kill_leftovers()
         try:
             results.send(**event)
         except Exception as exc:  # noqa: BLE001 - e.g. a submission that patched json

@@ -11,15 +11,23 @@ Output: each question's feedback (human mode), or ``--json``::
                       "questions": [{"id", "status", "points", "max_points",
                                      "message", "hint", "misconception"}]}]}
 
-and ``--csv FILE``: one row per submission (path, exercise, status, score, max_score, then
-one column of points per question id). A batch shows its progress on standard error and
-ends with a summary table: per question, how many passed and the most common misconception.
+and ``--csv FILE``: one row per submission (path, learner, exercise, status, score,
+max_score, then one column of points per question, named ``exercise:qid``, so a batch may
+mix exercises). ``--gradebook FILE`` (one row per learner, a column per exercise and the
+total, for an LMS), ``--feedback DIR`` (a page per submission to hand back) and ``--report
+FILE`` (the class report, HTML): see `lessons_lib.check.reports`.
+
+A submission released for a learner (``python -m lessons_lib.release``) is graded on that
+learner's own data (``--salt`` must be the release's salt). Hints are given only with
+``--hints`` (their first step: the in-notebook check gives the later ones). A batch shows
+its progress on standard error (a tqdm bar on a terminal; one line per submission
+otherwise) and ends with a summary table: per question, how many passed and the most
+common misconception.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -29,9 +37,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from lessons_lib.check.exercises import available_exercises, default_checks_dir
+from lessons_lib.check.reports import write_csv, write_feedback, write_gradebook, write_report
 from lessons_lib.check.runner import ChecksError, Grader, SubmissionResult
 from lessons_lib.check.sandbox import Limits, choose_isolation
 from lessons_lib.check.spec import PASS
+
+__all__ = ["USAGE_ERROR", "UsageError", "find_notebooks", "grade_all", "main", "summary",
+           "write_csv"]
 
 USAGE_ERROR = 2
 
@@ -52,6 +64,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="notebooks, or folders searched recursively for *.ipynb")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write one row per submission to FILE")
+    parser.add_argument("--gradebook", metavar="FILE",
+                        help="write one row per learner, a column per exercise, to FILE (CSV)")
+    parser.add_argument("--feedback", metavar="DIR",
+                        help="write one feedback page (HTML) per submission into DIR")
+    parser.add_argument("--report", metavar="FILE", help="write the class report (HTML) to FILE")
+    parser.add_argument("--hints", action="store_true",
+                        help="attach each failed question's first hint (off by default)")
+    parser.add_argument("--salt", default="", metavar="SALT",
+                        help="the course salt the notebooks were released with (default: none)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
                         help="submissions graded at once (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=Limits.total_seconds, metavar="S",
@@ -94,29 +115,47 @@ def find_notebooks(paths: Sequence[str]) -> list[Path]:
     return unique
 
 
-def _progress(done: int, total: int, result: SubmissionResult) -> None:
-    width = 24
-    filled = int(width * done / total)
-    bar = "#" * filled + "-" * (width - filled)
-    line = (f"[{bar}] {done}/{total} {Path(result.path).name}: {result.status} "
-            f"{result.score:g}/{result.max_score:g}")
-    if sys.stderr.isatty():
-        end = "\n" if done == total else ""
-        print(f"\r\033[K{line}", end=end, file=sys.stderr, flush=True)
-    else:
-        print(line, file=sys.stderr, flush=True)
+class _Progress:
+    """A tqdm bar on a terminal; one plain line per submission otherwise (logs, CI)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.bar = total, 0, None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="notebook", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, result: SubmissionResult) -> None:
+        self.done += 1
+        text = f"{Path(result.path).name}: {result.status} {result.score:g}/{result.max_score:g}"
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+        else:
+            print(f"{self.done}/{self.total} {text}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def grade_all(grader: Grader, notebooks: list[Path], jobs: int,
               progress: bool) -> list[SubmissionResult]:
     """Grade the notebooks with ``jobs`` worker threads (each drives one child process)."""
     results: dict[Path, SubmissionResult] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grader.grade, path): path for path in notebooks}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress:
-                _progress(len(results), len(notebooks), results[futures[future]])
+    if len(notebooks) > 1:
+        grader.prepare(notebooks)
+    bar = _Progress(len(notebooks)) if progress else None
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(grader.grade, path): path for path in notebooks}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if bar is not None:
+                    bar.update(results[futures[future]])
+    finally:
+        if bar is not None:
+            bar.close()
     return [results[path] for path in notebooks]
 
 
@@ -157,18 +196,6 @@ def summary(results: list[SubmissionResult]) -> str:
     return "\n".join(lines)
 
 
-def write_csv(results: list[SubmissionResult], path: str | Path) -> None:
-    """One row per submission: path, exercise, status, score, max_score, points per question."""
-    qids = list(dict.fromkeys(q.id for r in results for q in r.questions))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "exercise", "status", "score", "max_score", *qids])
-        for r in results:
-            points = {q.id: f"{q.points:g}" for q in r.questions}
-            writer.writerow([r.path, r.exercise or "", r.status, f"{r.score:g}",
-                             f"{r.max_score:g}", *(points.get(q, "") for q in qids)])
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with status 2 on a bad flag
@@ -190,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not available_exercises(checks_dir):
             raise UsageError(f"the checks folder {checks_dir} has no NN_slug.py checks")
         notebooks = find_notebooks(args.paths)
-        grader = Grader(checks_dir, limits, choose_isolation(args.no_sandbox))
+        grader = Grader(checks_dir, limits, choose_isolation(args.no_sandbox), salt=args.salt,
+                        hints=args.hints)
         batch = len(notebooks) > 1
         results = grade_all(grader, notebooks, args.jobs, progress=batch)
     except (UsageError, ChecksError) as exc:
@@ -204,6 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n\n".join(_human(r) for r in results))
         if batch:
             print("\n" + summary(results))
-    if args.csv:
-        write_csv(results, args.csv)
+    try:
+        if args.csv:
+            write_csv(results, args.csv)
+        if args.gradebook:
+            write_gradebook(results, args.gradebook)
+        if args.feedback:
+            write_feedback(results, args.feedback)
+        if args.report:
+            write_report(results, args.report)
+    except OSError as exc:
+        print(f"error: cannot write the results: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     return 0 if all(r.all_passed for r in results) else 1

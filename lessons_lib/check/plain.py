@@ -16,6 +16,8 @@ import pandas as pd
 
 from lessons_lib.estimate import Estimate
 
+__all__ = ["MAX_ITEMS", "AnswerTooLarge", "Opaque", "from_plain", "roundtrip", "to_plain"]
+
 MAX_ITEMS = 200_000  # the largest array or table an answer may be
 
 

@@ -11,6 +11,17 @@ A value question judges the value itself. A function question (``kind="function"
 judges the function's outputs on inputs the checker chooses (``inputs``): the checks
 receive a list of `Call`s, one per input, each with its arguments and the output or the
 error the learner's function gave.
+
+Hints teach in steps: ``hints=[nudge, ..., full]``. The in-notebook ``check`` shows the
+first after a first failure and moves one step on every `FAILURES_PER_STEP` further
+failures of the same question in the kernel session, so the last (the one-liner) comes
+only after repeated tries; the command-line grader shows hints only with ``--hints`` (the
+first step). A single ``hint="..."`` is a one-step list.
+
+An exercise whose data differ per learner defines ``make(variant)`` in its checks file
+beside ``EXERCISE`` (see `lessons_lib.check.variants`): every target is then computed
+from that learner's data, and `other_variant_note` recognises an answer that is right
+for different data (copied from another learner, or from the shared notebook).
 """
 
 from __future__ import annotations
@@ -24,7 +35,15 @@ import numpy as np
 from lessons_lib.check.plain import Opaque
 from lessons_lib.estimate import Estimate
 
+__all__ = ["DIFFERENT_DATA", "ERROR", "FAIL", "FAILURES_PER_STEP", "MISSING", "PASS", "TIMEOUT",
+           "Call", "Check", "Exercise", "Outcome", "Question", "QuestionResult", "Wrong",
+           "as_number", "judge", "other_variant_note"]
+
 PASS, FAIL, ERROR, MISSING, TIMEOUT = "pass", "fail", "error", "missing", "timeout"
+FAILURES_PER_STEP = 2  # failures of one question before its next hint step is shown
+DIFFERENT_DATA = ("this value fits different data, not yours: it is right for another "
+                  "variant of this exercise (another learner's, or the shared notebook's). "
+                  "Your setup cell makes your own data; compute the answer from them.")
 
 
 @dataclass
@@ -108,7 +127,8 @@ class Question:
     answer   : the variable (or function) name the answer cell defines.
     checks   : what a correct answer satisfies, each with its points.
     wrong    : known wrong answers with their misconceptions.
-    hint     : shown when the question does not pass.
+    hint     : shown when the question does not pass (a one-step `hints`).
+    hints    : hints in steps, from a nudge to the full one-liner (see the module docstring).
     kind     : "value" or "function".
     inputs   : for a function: a callable returning a list of argument tuples (or
                (args, kwargs) pairs) to call the learner's function with.
@@ -122,8 +142,13 @@ class Question:
     kind: str = "value"
     inputs: Callable[[], list] | None = None
     prompt: str = ""
+    hints: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        if self.hint and self.hints and self.hint != self.hints[0]:
+            raise ValueError(f"question {self.id}: give hint= or hints=[...], not both")
+        self.hints = tuple(self.hints) or ((self.hint,) if self.hint else ())
+        self.hint = self.hints[0] if self.hints else ""
         if self.kind not in ("value", "function"):
             raise ValueError(f"question {self.id}: kind must be 'value' or 'function'")
         if self.kind == "function" and self.inputs is None:
@@ -134,6 +159,17 @@ class Question:
     @property
     def max_points(self) -> float:
         return float(sum(c.points for c in self.checks))
+
+    def hint_at(self, step: int | None) -> str:
+        """The hint of step ``step`` (0 = the nudge; past the last, the last); None: no hint."""
+        if step is None or not self.hints:
+            return ""
+        return self.hints[max(0, min(step, len(self.hints) - 1))]
+
+    @staticmethod
+    def step_after(failures: int) -> int:
+        """The hint step to show after ``failures`` failures (1, 2 -> 0; 3, 4 -> 1; ...)."""
+        return max(0, failures - 1) // FAILURES_PER_STEP
 
     def calls(self) -> list[tuple[tuple, dict]]:
         """The (args, kwargs) of every call the checker makes, freshly built."""
@@ -155,6 +191,7 @@ class Exercise:
     title: str
     questions: Sequence[Question]
     setup: str = ""  # trusted code run before the answer cells (imports, data)
+    variant: object = None  # the learner's Variant when built by the checks' make(variant)
 
     def __post_init__(self) -> None:
         ids = [q.id for q in self.questions]
@@ -237,9 +274,13 @@ def _unanswered(question: Question, answer: object) -> str | None:
     return None
 
 
-def judge(question: Question, answer: object) -> QuestionResult:
-    """Judge one answer (already rebuilt from plain data) against its question."""
-    base = dict(id=question.id, max_points=question.max_points, hint=question.hint)
+def judge(question: Question, answer: object, *, hint_step: int | None = 0) -> QuestionResult:
+    """Judge one answer (already rebuilt from plain data) against its question.
+
+    ``hint_step`` picks the step of the question's hints to attach (None: no hint).
+    """
+    base = dict(id=question.id, max_points=question.max_points,
+                hint=question.hint_at(hint_step))
     stub = _unanswered(question, answer)
     if stub:
         return QuestionResult(status=FAIL, points=0.0, message=stub, **base)
@@ -287,133 +328,23 @@ def judge(question: Question, answer: object) -> QuestionResult:
                           misconception=misconception, **base)
 
 
-# ---------------------------------------------------------------------------------------
-# Ready-made checks. Each returns a Check; write your own with Check(name, test, expected).
+def other_variant_note(result: QuestionResult, answer: object,
+                       others: Sequence[Question]) -> QuestionResult:
+    """Mark a failed value answer that passes the same question of another variant.
 
-
-def is_number(points: float = 0.0) -> Check:
-    """A gate: the answer is one finite real number (an Estimate counts)."""
-
-    def test(answer: object) -> Outcome:
-        number = as_number(answer)
-        if number is None:
-            return Outcome(False, f"expected one number, found {type(answer).__name__}")
-        if not math.isfinite(number):
-            return Outcome(False, f"expected a finite number, found {number}")
-        return Outcome(True)
-
-    return Check("is a number", test, "a single finite number", points=points, gate=True)
-
-
-def close_to(target: float, *, expected: str, rel_tol: float = 0.0, abs_tol: float = 0.0,
-             points: float = 1.0, name: str = "value") -> Check:
-    """The answer is within a tolerance of ``target`` (which is never shown to the learner)."""
-    if rel_tol == 0 and abs_tol == 0:
-        raise ValueError("close_to needs a tolerance: rel_tol or abs_tol")
-
-    def test(answer: object) -> bool:
-        number = as_number(answer)
-        return number is not None and math.isclose(number, target, rel_tol=rel_tol,
-                                                   abs_tol=abs_tol)
-
-    return Check(name, test, expected, points=points)
-
-
-def one_of(options: Sequence[str], points: float = 0.0) -> Check:
-    """A gate: the answer is one of the allowed strings (case and spacing ignored)."""
-    allowed = {_norm(o) for o in options}
-
-    def test(answer: object) -> Outcome:
-        if not isinstance(answer, str):
-            return Outcome(False, f"expected a string, found {type(answer).__name__}")
-        if _norm(answer) not in allowed:
-            return Outcome(False, f"expected one of {list(options)}, found {answer!r}")
-        return Outcome(True)
-
-    return Check("is one of the options", test, f"one of {list(options)}", points=points,
-                 gate=True)
-
-
-def equals_text(target: str, *, expected: str, points: float = 1.0, name: str = "choice") -> Check:
-    """The answer is the string ``target`` (case and spacing ignored)."""
-    return Check(name, lambda a: isinstance(a, str) and _norm(a) == _norm(target), expected,
-                 points=points)
-
-
-def is_function(points: float = 0.0,
-                select: Callable[[tuple, dict], bool] | None = None) -> Check:
-    """A gate for function questions: every call returned (none raised).
-
-    ``select(args, kwargs)`` limits the gate to the calls on valid inputs, so a question can
-    also check, separately, that bad inputs raise.
+    ``others`` are that question in other variants of the exercise (other learners', the
+    shared one). The misconception then says the value fits different data.
     """
+    if result.status != FAIL or not others or _unanswered(others[0], answer):
+        return result
+    for other in others:
+        if other.kind != "value":
+            return result
+        try:
+            if judge(other, answer, hint_step=None).status == PASS:
+                result.misconception = DIFFERENT_DATA
+                return result
+        except Exception:  # noqa: BLE001 - a strange answer must not crash the checker
+            return result
+    return result
 
-    def test(calls: list[Call]) -> Outcome:
-        chosen = [c for c in calls if select is None or select(c.args, c.kwargs)]
-        failed = [c for c in chosen if c.error]
-        if failed:
-            return Outcome(False, f"{len(failed)} of {len(chosen)} calls raised {failed[0].error}")
-        return Outcome(True)
-
-    return Check("runs on the checker's inputs", test, "a function that runs without error",
-                 points=points, gate=True)
-
-
-def returns_numbers(select: Callable[[tuple, dict], bool],
-                    name: str = "returns a number for every valid input") -> Check:
-    """A gate for function questions: every call chosen by ``select`` returned one number.
-
-    The calls left out (bad inputs that should be refused) are judged by later checks.
-    """
-
-    def test(calls: list[Call]) -> Outcome:
-        valid = [c for c in calls if select(c.args, c.kwargs)]
-        failed = [c for c in valid if c.error]
-        if failed:
-            return Outcome(False, f"{len(failed)} of {len(valid)} valid calls raised "
-                                  f"{failed[0].error}")
-        if any(as_number(c.output) is None for c in valid):
-            return Outcome(False, "expected one number per call")
-        return Outcome(True)
-
-    return Check(name, test, "a function returning one number", points=0.0, gate=True)
-
-
-def agrees_with(reference: Callable, *, expected: str, rel_tol: float = 1e-6,
-                abs_tol: float = 1e-9, points: float = 1.0, name: str = "agrees with the reference",
-                select: Callable[[tuple, dict], bool] | None = None) -> Check:
-    """Every call's numeric output equals ``reference(*args, **kwargs)`` within tolerance.
-
-    ``select(args, kwargs)`` restricts the check to some of the calls (so one question can
-    give separate points for separate cases).
-    """
-
-    def test(calls: list[Call]) -> Outcome:
-        chosen = [c for c in calls if select is None or select(c.args, c.kwargs)]
-        good = 0
-        for call in chosen:
-            got = as_number(call.output)
-            want = as_number(reference(*call.args, **call.kwargs))
-            if got is not None and want is not None and math.isclose(
-                    got, want, rel_tol=rel_tol, abs_tol=abs_tol):
-                good += 1
-        if good == len(chosen):
-            return Outcome(True, f"all {len(chosen)} inputs")
-        return Outcome(False, f"right on {good} of {len(chosen)} inputs; expected {expected}")
-
-    return Check(name, test, expected, points=points)
-
-
-def raises_value_error(*, expected: str, points: float = 1.0, name: str = "refuses bad input",
-                       select: Callable[[tuple, dict], bool]) -> Check:
-    """The calls chosen by ``select`` raise ValueError (bad input refused clearly)."""
-
-    def test(calls: list[Call]) -> Outcome:
-        chosen = [c for c in calls if select(c.args, c.kwargs)]
-        ok = [c for c in chosen if c.error and c.error.startswith("ValueError")]
-        if len(ok) == len(chosen):
-            return Outcome(True)
-        return Outcome(False, f"{len(ok)} of {len(chosen)} bad inputs raised ValueError; "
-                              f"expected {expected}")
-
-    return Check(name, test, expected, points=points)

@@ -232,8 +232,36 @@ def hostile_cases(targets: dict[str, Path], port: int) -> dict[str, tuple[str, s
         "reads_others.ipynb": reads, "deletes_files.ipynb": deletes,
         "network.ipynb": network,
     }
-    return {name: (_text(with_answers(q1=attempt(body))), "graded", ALL_PASS)
+    made = {name: (_text(with_answers(q1=attempt(body))), "graded", ALL_PASS)
             for name, body in cases.items()}
+    made.update(FORK_CASES)
+    return made
+
+
+# Fork bombs, in the sandbox only, where the process-count limit binds (the submission runs
+# as an unprivileged user). FORK_COUNTED is the bounded check that came first: 2,000 forks
+# whose children sleep, counted; it passes only if the limit stopped them under 100.
+FORK_COUNTED = """\
+import os, time
+n = 0
+for i in range(2000):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(2)
+        os._exit(0)
+    n += 1
+ate = 2.0 if n < 100 else 999.0"""
+FORK_BOMB = "import os\nwhile True:\n    os.fork()"
+FORK_BOMB_SWALLOWED = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+FORK_CASES = {
+    "fork_counted.ipynb": (_text(with_answers(q1=FORK_COUNTED)), "graded", ALL_PASS),
+    "fork_bomb.ipynb": (_text(with_answers(q2=FORK_BOMB)), "graded", {**ALL_PASS, "q2": "error"}),
+    "fork_bomb_swallowed.ipynb": (_text(with_answers(q2=FORK_BOMB_SWALLOWED)), "timeout",
+                                  {**ALL_PASS, "q2": "timeout"}),
+}
 
 
 def write_corpus(folder: Path) -> dict[str, tuple[str, dict[str, str] | None]]:

@@ -4,6 +4,9 @@ Six shoppers with both potential outcomes: the true ATE is $2, the naive differe
 observed means is $8. Four questions cover every kind the checker handles: a number with a
 known wrong answer, a choice between strings, a function called on the checker's inputs
 (with a bad input it must refuse), and an array judged by two checks (partial credit).
+
+It varies per learner (``make``): a learner's shoppers gain their own effect, between 1 and
+5 dollars in steps of 0.5, derived from the learner's seed; the shared variant's is 2.
 """
 
 import numpy as np
@@ -13,6 +16,7 @@ from lessons_lib.check import (
     Check,
     Exercise,
     Question,
+    Variant,
     Wrong,
     agrees_with,
     close_to,
@@ -22,14 +26,21 @@ from lessons_lib.check import (
     raises_value_error,
 )
 
-SETUP = """\
+
+def setup(effect: float) -> str:
+    """The trusted setup code of a variant whose every shopper gains ``effect`` dollars."""
+    treated = ", ".join(f"{y + effect:.1f}" for y in (10.0, 12.0, 14.0, 4.0, 6.0, 8.0))
+    return f"""\
 import numpy as np
 import pandas as pd
 
-shoppers = pd.DataFrame({"T": [1, 1, 1, 0, 0, 0],
+shoppers = pd.DataFrame({{"T": [1, 1, 1, 0, 0, 0],
                          "Y0": [10.0, 12.0, 14.0, 4.0, 6.0, 8.0],
-                         "Y1": [12.0, 14.0, 16.0, 6.0, 8.0, 10.0]})
+                         "Y1": [{treated}]}})
 shoppers["Y"] = np.where(shoppers["T"] == 1, shoppers["Y1"], shoppers["Y0"])"""
+
+
+SETUP = setup(2.0)
 
 
 def _difference_in_means(data: pd.DataFrame) -> float:
@@ -59,19 +70,31 @@ def _sums_to_one(answer: object) -> bool:
     return isinstance(answer, np.ndarray) and bool(np.isclose(answer.sum(), 1.0))
 
 
-EXERCISE = Exercise(
-    id="99_corpus",
-    title="The checker's test exercise",
-    setup=SETUP,
-    questions=[
+def make(variant: Variant) -> Exercise:
+    """The exercise for one learner's variant (the shared one: an effect of 2 dollars)."""
+    effect = 2.0 if variant.shared else 1.0 + 0.5 * (variant.seed % 9)
+    namespace: dict = {}
+    exec(setup(effect), namespace)  # trusted code written above
+    shoppers = namespace["shoppers"]
+    truth = float((shoppers["Y1"] - shoppers["Y0"]).mean())
+    naive = float(shoppers.loc[shoppers["T"] == 1, "Y"].mean()
+                  - shoppers.loc[shoppers["T"] == 0, "Y"].mean())
+    return Exercise(id="99_corpus", title="The checker's test exercise", setup=setup(effect),
+                    questions=_questions(truth, naive), variant=variant)
+
+
+def _questions(truth: float, naive: float) -> list[Question]:
+    return [
         Question(
             id="q1", answer="ate",
             checks=[is_number(),
-                    close_to(2.0, abs_tol=0.01, expected="the mean of the individual effects "
-                                                         "Y1 - Y0 over all six shoppers")],
-            wrong=[Wrong(8.0, "that is the naive difference in observed means: the treated "
-                              "shoppers would have spent more even without the banner")],
-            hint="Average Y1 - Y0 over everyone, not Y over each group.",
+                    close_to(truth, abs_tol=0.01, expected="the mean of the individual effects "
+                                                           "Y1 - Y0 over all six shoppers")],
+            wrong=[Wrong(naive, "that is the naive difference in observed means: the treated "
+                                "shoppers would have spent more even without the banner")],
+            hints=["Is the question about observed outcomes Y, or potential outcomes?",
+                   "Average Y1 - Y0 over everyone, not Y over each group.",
+                   "ate = float((shoppers['Y1'] - shoppers['Y0']).mean())"],
         ),
         Question(
             id="q2", answer="estimand",
@@ -96,5 +119,7 @@ EXERCISE = Exercise(
                     Check("sums to one", _sums_to_one, "weights that add up to 1")],
             hint="Use np.array([...]).",
         ),
-    ],
-)
+    ]
+
+
+EXERCISE = make(Variant("99_corpus"))
