@@ -42,6 +42,7 @@ from lessons_lib._hte_inputs import (
     _check_regressor,
     _check_xty,
 )
+from lessons_lib._inference import ols
 from lessons_lib.dml import _check_n_folds, fold_ids
 from lessons_lib.estimate import Estimate
 
@@ -373,8 +374,6 @@ def best_linear_predictor(predicted_effect: object, X: object, T: object, Y: obj
     Returns a `BestLinearPredictor`. Its slope agrees with EconML's ``DRTester`` BLP given the
     same nuisance models and folds (DRTester reports a non-robust SE). See chapter 13.
     """
-    import statsmodels.api as sm
-
     x, t, y = _check_xty(X, T, Y)
     predicted = np.asarray(predicted_effect, dtype=float).ravel()
     if predicted.shape != (len(t),) or not np.isfinite(predicted).all():
@@ -387,8 +386,9 @@ def best_linear_predictor(predicted_effect: object, X: object, T: object, Y: obj
     phi = dr_pseudo_outcomes(x, t, y, outcome_model, propensity_model, n_folds=n_folds,
                              seed=seed, folds=folds)
     design = np.column_stack([np.ones(len(t)), predicted - predicted.mean()])
-    fit = sm.OLS(phi, design).fit(cov_type="HC1")
-    (b1, b2), (se1, se2) = fit.params, fit.bse
+    fit = ols(phi, design, cov_type="HC1", names=["beta1", "beta2"],
+              what="the BLP regression")
+    (b1, b2), (se1, se2) = np.asarray(fit.params), np.asarray(fit.bse)
     method = "BLP of the CATE: OLS of DR pseudo-outcomes on centred predictions (HC1)"
     ate = Estimate.from_se(b1, se1, n=len(t), estimand="ATE", method=method, level=level)
     slope = Estimate.from_se(b2, se2, n=len(t), estimand="BLP slope", method=method, level=level)
