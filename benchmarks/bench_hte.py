@@ -4,6 +4,8 @@ Run: .venv/bin/python benchmarks/bench_hte.py
 Same data (chapter 13's tau(x) = 2 + 3 x1), same models (linear and logistic regressions),
 same folds for the DR-learner. Prints fit-and-predict time for ours and EconML's, the ratio
 (ours / theirs; below 1 means we are faster) and the largest gap between the two CATEs.
+The last row times the BLP test (`best_linear_predictor`) against EconML's
+``DRTester.evaluate_blp`` on the same nuisance models and folds (gap: the two slopes).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from econml.dr import DRLearner as EconDR
 from econml.metalearners import SLearner as EconS
 from econml.metalearners import TLearner as EconT
 from econml.metalearners import XLearner as EconX
+from econml.validate import DRTester
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from lessons_lib import simulate
 from lessons_lib.dml import fold_ids
-from lessons_lib.hte import DRLearner, SLearner, TLearner, XLearner
+from lessons_lib.hte import DRLearner, SLearner, TLearner, XLearner, best_linear_predictor
 
 
 class PerArm(BaseEstimator, RegressorMixin):
@@ -60,6 +63,27 @@ def theirs(learner, x, t, y):
     return np.ravel(learner.fit(y, t, X=x).effect(x))
 
 
+class FixedCate:
+    """Given predictions, in the shape DRTester asks a CATE model for them."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def effect(self, X=None, T0=None, T1=None):
+        return self.values
+
+
+def our_blp(predicted, x, t, y, folds):
+    return best_linear_predictor(predicted, x, t, y, LinearRegression(), LogisticRegression(),
+                                 folds=folds).slope.value
+
+
+def their_blp(predicted, x, t, y, splits):
+    tester = DRTester(model_regression=LinearRegression(), model_propensity=LogisticRegression(),
+                      cate=FixedCate(predicted), cv=splits)
+    return tester.fit_nuisance(x, t, y).evaluate_blp(x).params[0]
+
+
 def main() -> None:
     print(f"{'learner':>10}  {'n':>10}  {'ours (s)':>9}  {'EconML (s)':>10}  {'ratio':>6}  {'max |gap|':>9}")
     for n in (10_000, 1_000_000):
@@ -81,6 +105,8 @@ def main() -> None:
              partial(theirs, EconDR(model_propensity=LogisticRegression(),
                                     model_regression=PerArm(LinearRegression()),
                                     model_final=LinearRegression(), cv=splits), x, t, y)),
+            ("BLP", partial(our_blp, 2 + 3 * x[:, 1], x, t, y, folds),
+             partial(their_blp, 2 + 3 * x[:, 1], x, t, y, splits)),
         ]
         repeats = 3 if n <= 10_000 else 1
         for name, our_run, their_run in cases:

@@ -18,92 +18,36 @@ classifier with ``predict_proba``):
 - `DRLearner` (Kennedy, 2023): regress cross-fitted doubly robust (AIPW) pseudo-outcomes
   on X.
 
-When the truth is unknown, `calibration` checks a CATE model on held-out data: sort units
-into groups by their predicted effect and estimate each group's average effect with
-doubly robust scores (the GATES idea of Chernozhukov, Demirer, Duflo and Fernandez-Val).
+When the truth is unknown, two checks of a CATE model on held-out data come from
+Chernozhukov, Demirer, Duflo and Fernandez-Val: `calibration` sorts units into groups by
+their predicted effect and estimates each group's average effect with doubly robust scores
+(GATES); `best_linear_predictor` regresses those scores on the centred predictions and
+tests whether the predictions carry any real heterogeneity (BLP).
 Chapter 14 (uplift) builds on these classes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import BaseEstimator, clone
 
-from lessons_lib._validate import require_model
+from lessons_lib._hte_inputs import (
+    _as_features,
+    _check_classifier,
+    _check_propensity,
+    _check_regressor,
+    _check_xty,
+)
+from lessons_lib._inference import ols
 from lessons_lib.dml import _check_n_folds, fold_ids
 from lessons_lib.estimate import Estimate
 
-__all__ = ["SLearner", "TLearner", "XLearner", "DRLearner", "dr_pseudo_outcomes", "calibration"]
-
-
-# --- input checks ----------------------------------------------------------------------------
-
-def _as_features(X: object, *, n: int | None = None) -> np.ndarray:
-    """X as a 2-D float array (a DataFrame, array or list of rows), with a clear error."""
-    if isinstance(X, pd.Series):
-        X = X.to_frame()
-    if isinstance(X, pd.DataFrame):
-        bad = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c])
-                                            or pd.api.types.is_bool_dtype(X[c]))]
-        if bad:
-            raise ValueError(f"X column(s) {bad} are not numeric; encode them first "
-                             "(e.g. pd.get_dummies)")
-    try:
-        array = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"X must be a numeric table (DataFrame or 2-D array): {exc}") from None
-    if array.ndim == 1:
-        array = array.reshape(-1, 1)
-    if array.ndim != 2 or array.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty 2-D table of features; got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError("X has missing or infinite values; drop or impute them first")
-    if n is not None and array.shape[0] != n:
-        raise ValueError(f"X has {array.shape[0]} rows but T and Y have {n}; pass the same units")
-    return array
-
-
-def _check_xty(X: object, T: object, Y: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    t = np.asarray(T, dtype=float).ravel() if not isinstance(T, str) else None
-    if t is None:
-        raise ValueError("T must be an array of 0/1 treatments, not a column name")
-    y = np.asarray(Y, dtype=float).ravel()
-    if len(t) != len(y):
-        raise ValueError(f"T has {len(t)} values but Y has {len(y)}; pass one of each per unit")
-    if not (np.isfinite(t).all() and np.isfinite(y).all()):
-        raise ValueError("T or Y has missing or infinite values; drop those units first")
-    found = np.unique(t)
-    if not np.isin(found, [0.0, 1.0]).all():
-        raise ValueError(f"T must be 0/1 (treated or not); found values {found[:10].tolist()}")
-    n_treated = int(t.sum())
-    if min(n_treated, len(t) - n_treated) < 2:
-        raise ValueError(f"need at least 2 treated and 2 control units; found {n_treated} treated "
-                         f"and {len(t) - n_treated} control")
-    x = _as_features(X, n=len(t))
-    return x, t.astype(int), y
-
-
-def _check_regressor(model: object, role: str) -> None:
-    require_model(model, role, needs=("fit", "predict"))
-    if is_classifier(model):
-        raise ValueError(f"{role} must be a regressor (it predicts an outcome or an effect); "
-                         f"got the classifier {type(model).__name__}")
-
-
-def _check_classifier(model: object, role: str) -> None:
-    require_model(model, role, needs=("fit", "predict_proba"))
-
-
-def _check_propensity(propensity: np.ndarray) -> None:
-    outside = (propensity <= 0) | (propensity >= 1)
-    if outside.any():
-        raise ValueError(
-            f"no overlap: the propensity model predicts exactly 0 or 1 for {int(outside.sum())} "
-            "unit(s); their effects cannot be estimated. Regularize the classifier, trim those "
-            "units or coarsen X"
-        )
+__all__ = ["SLearner", "TLearner", "XLearner", "DRLearner", "dr_pseudo_outcomes", "calibration",
+           "best_linear_predictor", "BestLinearPredictor"]
 
 
 class _MetaLearner(BaseEstimator):
@@ -374,3 +318,80 @@ def calibration(predicted_effect: object, X: object, T: object, Y: object,
                      "se": float(se), "ci_low": float(estimate - q * se),
                      "ci_high": float(estimate + q * se)})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class BestLinearPredictor:
+    """The BLP of the true CATE given a model's predictions: tau(X) ~ beta1 + beta2 (S - mean S).
+
+    ``ate`` is beta1 (an estimate of the ATE), ``slope`` is beta2 (the "heterogeneity
+    loading"), each an `Estimate` with a heteroskedasticity-robust (HC1) standard error;
+    ``p_no_heterogeneity`` tests beta2 = 0 and ``p_calibrated`` tests beta2 = 1 (two-sided).
+    """
+
+    ate: Estimate
+    slope: Estimate
+    p_no_heterogeneity: float
+    p_calibrated: float
+
+    def __str__(self) -> str:
+        return (f"BLP: beta1 (ATE) = {self.ate.value:.3f} (SE {self.ate.se:.3f}); "
+                f"beta2 = {self.slope.value:.3f} (SE {self.slope.se:.3f}); "
+                f"p(beta2 = 0) = {self.p_no_heterogeneity:.3f}, "
+                f"p(beta2 = 1) = {self.p_calibrated:.3f}")
+
+
+def best_linear_predictor(predicted_effect: object, X: object, T: object, Y: object,
+                          outcome_model: object, propensity_model: object, *, n_folds: int = 5,
+                          seed: int = 0, folds: np.ndarray | None = None,
+                          level: float = 0.95) -> BestLinearPredictor:
+    """The best-linear-predictor (BLP) test of a CATE model, with doubly robust scores.
+
+    Use it on held-out units that the CATE model never saw. With S(X) the model's predicted
+    effect, the best linear predictor of the true CATE given S is
+
+        BLP[tau(X) | S(X)] = beta1 + beta2 (S(X) - E[S]),
+        beta1 = ATE,   beta2 = Cov(tau(X), S(X)) / Var(S(X)).
+
+    Because E[phi | X] = tau(X) for the doubly robust pseudo-outcome phi (`dr_pseudo_outcomes`,
+    cross-fitted on these units), beta1 and beta2 are the coefficients of the least-squares
+    regression of phi on 1 and S - mean(S); the standard errors are HC1. beta2 = 0 means the
+    predictions carry no information about the heterogeneity (or there is none); beta2 = 1
+    means they are calibrated (S is the BLP itself, as is the true CATE); 0 < beta2 < 1 means
+    the predictions spread more than the effects they track. Chernozhukov, Demirer, Duflo and
+    Fernandez-Val propose it for randomized experiments (their weighted-residual and
+    Horvitz-Thompson versions use the known propensity); the doubly robust version here
+    also allows an estimated propensity, as EconML's ``DRTester.evaluate_blp`` does.
+
+    Assumptions: no unmeasured confounding and overlap (the pseudo-outcomes are unbiased for
+    tau(X) only then); S was fitted on other units; the nuisance models are good enough that
+    the product of their errors is small.
+
+    beta1's standard error treats S as fixed, so its interval is for the mean CATE of these
+    units given S; when S explains much of tau it is narrower than an interval for the
+    population ATE (use `DRLearner.ate_estimate` or `dml.interactive_regression` for that).
+
+    Returns a `BestLinearPredictor`. Its slope agrees with EconML's ``DRTester`` BLP given the
+    same nuisance models and folds (DRTester reports a non-robust SE). See chapter 13.
+    """
+    x, t, y = _check_xty(X, T, Y)
+    predicted = np.asarray(predicted_effect, dtype=float).ravel()
+    if predicted.shape != (len(t),) or not np.isfinite(predicted).all():
+        raise ValueError("predicted_effect must hold one finite predicted effect per unit of X")
+    if np.ptp(predicted) == 0:
+        raise ValueError("predicted_effect is the same for every unit: a constant prediction has "
+                         "no slope to test; use calibration or the ATE instead")
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must be between 0 and 1, such as 0.95; got {level!r}")
+    phi = dr_pseudo_outcomes(x, t, y, outcome_model, propensity_model, n_folds=n_folds,
+                             seed=seed, folds=folds)
+    design = np.column_stack([np.ones(len(t)), predicted - predicted.mean()])
+    fit = ols(phi, design, cov_type="HC1", names=["beta1", "beta2"],
+              what="the BLP regression")
+    (b1, b2), (se1, se2) = np.asarray(fit.params), np.asarray(fit.bse)
+    method = "BLP of the CATE: OLS of DR pseudo-outcomes on centred predictions (HC1)"
+    ate = Estimate.from_se(b1, se1, n=len(t), estimand="ATE", method=method, level=level)
+    slope = Estimate.from_se(b2, se2, n=len(t), estimand="BLP slope", method=method, level=level)
+    return BestLinearPredictor(ate=ate, slope=slope,
+                               p_no_heterogeneity=float(2 * stats.norm.sf(abs(b2) / se2)),
+                               p_calibrated=float(2 * stats.norm.sf(abs(b2 - 1) / se2)))

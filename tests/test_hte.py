@@ -20,6 +20,7 @@ from lessons_lib.hte import (
     SLearner,
     TLearner,
     XLearner,
+    best_linear_predictor,
     calibration,
     dr_pseudo_outcomes,
 )
@@ -298,3 +299,93 @@ def test_nhefs_effect_modification_reproduces_what_if():
     smokers[:, k] = [5, 40]
     at_5, at_40 = learner.effect(smokers)
     assert round(at_5, 1) == 2.8 and round(at_40, 1) == 4.4
+
+
+# --- the best-linear-predictor (BLP) test of Chernozhukov, Demirer, Duflo and Fernandez-Val ---
+
+class _FixedCate:
+    """A 'CATE model' that returns given predictions, in the shape EconML's DRTester calls."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def effect(self, X=None, T0=None, T1=None):
+        return self.values
+
+
+def test_blp_agrees_with_econml_drtester_and_statsmodels():
+    """Same nuisances, same folds: DRTester's BLP slope; SEs are statsmodels' HC1 on the same design."""
+    import statsmodels.api as sm
+    from econml.validate import DRTester
+
+    sim, x, t, y = _data(1_000, seed=4)
+    predicted = 1 + 2 * x[:, 1] + 0.5 * x[:, 2]
+    folds = fold_ids(1_000, 5, seed=0)
+    ours = best_linear_predictor(predicted, x, t, y, LinearRegression(), LogisticRegression(),
+                                 folds=folds)
+    idx = np.arange(1_000)
+    tester = DRTester(model_regression=LinearRegression(), model_propensity=LogisticRegression(),
+                      cate=_FixedCate(predicted),
+                      cv=[(idx[folds != k], idx[folds == k]) for k in range(5)])
+    tester.fit_nuisance(x, t, y)
+    blp = tester.evaluate_blp(x)
+    _assert_same(ours.slope.value, blp.params[0])
+    phi = dr_pseudo_outcomes(x, t, y, LinearRegression(), LogisticRegression(), folds=folds)
+    _assert_same(phi, tester.dr_val_[:, 0])
+    reference = sm.OLS(phi, sm.add_constant(predicted - predicted.mean())).fit(cov_type="HC1")
+    _assert_same([ours.ate.value, ours.slope.value], reference.params)
+    _assert_same([ours.ate.se, ours.slope.se], reference.bse)
+    _assert_same(ours.p_no_heterogeneity, reference.pvalues[1])
+    assert ours.slope.estimand == "BLP slope" and ours.ate.estimand == "ATE"
+
+
+def _blp_replications(truth_is_heterogeneous: bool, n_reps: int = 250):
+    """heterogeneous_effects(500): tau = 2 + 3 x1, or a constant 2 when not heterogeneous."""
+    results = []
+    for seed in np.random.SeedSequence(7).generate_state(n_reps):
+        sim, x, t, y = _data(500, seed=int(seed))
+        cate = sim.potential_outcomes["effect"].to_numpy()
+        if truth_is_heterogeneous:
+            predicted = cate  # the true CATE: beta2 = 1
+        else:
+            y = y - t * (cate - 2.0)  # the same units with a constant effect of 2
+            predicted = 2 + 3 * x[:, 1]  # a model that 'found' heterogeneity in x1: beta2 = 0
+        results.append(best_linear_predictor(predicted, x, t, y, LinearRegression(),
+                                             LogisticRegression(), n_folds=2, seed=0))
+    return results
+
+
+@pytest.mark.slow
+def test_blp_slope_is_one_for_the_true_cate():
+    with threadpool_limits(1):
+        results = _blp_replications(True)
+    slopes = np.array([r.slope.value for r in results])
+    assert abs(slopes.mean() - 1) < 0.02
+    assert np.mean([r.p_no_heterogeneity < 0.05 for r in results]) > 0.99  # power
+    size = np.mean([r.p_calibrated < 0.05 for r in results])
+    assert 0.025 <= size <= 0.085, f"beta2 = 1 rejected in {size:.1%} of 250 replications"
+
+
+@pytest.mark.slow
+def test_blp_slope_is_zero_without_heterogeneity_and_the_test_has_its_size():
+    with threadpool_limits(1):
+        results = _blp_replications(False)
+    slopes = np.array([r.slope.value for r in results])
+    assert abs(slopes.mean()) < 0.03
+    size = np.mean([r.p_no_heterogeneity < 0.05 for r in results])
+    assert 0.025 <= size <= 0.085, f"beta2 = 0 rejected in {size:.1%} of 250 replications"
+    assert np.mean([r.ate.covers(2.0) for r in results]) > 0.93  # beta1 is the ATE (constant here)
+
+
+def test_blp_refuses_bad_arguments():
+    sim, x, t, y = _data(300, seed=0)
+    with pytest.raises(ValueError, match="one finite predicted effect"):
+        best_linear_predictor(np.zeros(10), x, t, y, LinearRegression(), LogisticRegression())
+    with pytest.raises(ValueError, match="same for every unit"):
+        best_linear_predictor(np.ones(300), x, t, y, LinearRegression(), LogisticRegression())
+    with pytest.raises(ValueError, match="level"):
+        best_linear_predictor(x[:, 1], x, t, y, LinearRegression(), LogisticRegression(), level=95)
+    with pytest.raises(ValueError, match="predict_proba"):
+        best_linear_predictor(x[:, 1], x, t, y, LinearRegression(), LinearRegression())
+    with pytest.raises(ValueError, match="0/1"):
+        best_linear_predictor(x[:, 1], x, t * 2, y, LinearRegression(), LogisticRegression())
