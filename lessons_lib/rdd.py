@@ -121,7 +121,10 @@ def local_linear_rd(
     local *quadratic* estimate at bandwidth h (the local linear estimate minus its
     estimated bias) and uses that estimate's standard error, which accounts for the
     bias correction. The point estimate (``value``) stays the local linear one; the
-    bias-corrected centre is in ``extra["bias_corrected"]``. This is what
+    bias-corrected centre is in ``extra["bias_corrected"]``, and the p-value that agrees
+    with the robust interval (centre / robust SE) in ``extra["robust_pvalue"]``; the
+    Estimate's own ``pvalue`` divides the local linear value by the robust SE, which is
+    not a test the interval corresponds to. This is what
     ``rdrobust(y, x, c, h=h, b=h, vce="hc1")`` reports in its Conventional and Robust rows.
 
     cluster: a column identifying groups of rows that are not independent (two ADA scores
@@ -168,7 +171,8 @@ def local_linear_rd(
     centre = float(corrected["jump"][0])
     robust_se = float(np.sqrt(corrected["covariance"][0, 0]))
     q = stats.norm.ppf(1 - (1 - level) / 2)
-    extra.update({"bias_corrected": centre, "conventional_se": se})
+    robust_pvalue = float(2 * stats.norm.sf(abs(centre / robust_se)))
+    extra.update({"bias_corrected": centre, "conventional_se": se, "robust_pvalue": robust_pvalue})
     return Estimate(value=value, se=robust_se, ci_low=centre - q * robust_se,
                     ci_high=centre + q * robust_se, n=n_used, estimand="effect at the cutoff",
                     method=method + ", robust bias-corrected CI", level=level, extra=extra)
@@ -259,7 +263,9 @@ def covariate_balance(
     the same bandwidth, kernel, inference and clusters.
 
     Returns a DataFrame with one row per covariate: ``covariate``, ``estimate``, ``se``,
-    ``ci_low``, ``ci_high``, ``pvalue``, ``n``.
+    ``ci_low``, ``ci_high``, ``pvalue``, ``n``. With inference="robust" the interval and the
+    p-value are the robust bias-corrected ones, and a ``bias_corrected`` column (the centre
+    of that interval) follows ``estimate``.
     """
     if isinstance(covariates, str) or len(covariates) == 0:
         raise ValueError("covariates must be a non-empty list of column names, such as ['age']")
@@ -268,9 +274,12 @@ def covariate_balance(
         est = local_linear_rd(data, outcome=covariate, running=running, cutoff=cutoff,
                               bandwidth=bandwidth, kernel=kernel, inference=inference,
                               cluster=cluster, level=level)
-        rows.append({"covariate": covariate, "estimate": est.value, "se": est.se,
-                     "ci_low": est.ci_low, "ci_high": est.ci_high, "pvalue": est.pvalue,
-                     "n": est.n})
+        row = {"covariate": covariate, "estimate": est.value}
+        if inference == "robust":
+            row["bias_corrected"] = est.extra["bias_corrected"]
+        row.update({"se": est.se, "ci_low": est.ci_low, "ci_high": est.ci_high,
+                    "pvalue": est.extra.get("robust_pvalue", est.pvalue), "n": est.n})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -270,6 +270,7 @@ def test_clustered_lmb_agrees_with_rdrobust(lmb, h):
     assert_agrees(ours.se, ref.se.loc["Robust"].iloc[0], what="clustered robust SE")
     assert_agrees(ours.ci_low, ref.ci.loc["Robust"].iloc[0], what="robust CI lower end")
     assert_agrees(ours.ci_high, ref.ci.loc["Robust"].iloc[1], what="robust CI upper end")
+    assert_agrees(ours.extra["robust_pvalue"], ref.pv.loc["Robust"].iloc[0], what="robust p-value")
     assert ours.extra["n_clusters"] == lmb.loc[(lmb["lagdemvoteshare"] - 0.5).abs() <= h,
                                                "election"].nunique()
     unclustered = rdd.local_linear_rd(lmb, outcome="score", running="lagdemvoteshare",
@@ -421,6 +422,15 @@ def test_close_house_elections_are_imbalanced_on_the_previous_result(lmb):
                                   running="lagdemvoteshare", cutoff=0.5, bandwidth=0.12,
                                   cluster="election")
     assert (table["estimate"] > 2 * table["se"]).all()
+    robust = rdd.covariate_balance(known, covariates=["lag2demvoteshare"],
+                                   running="lagdemvoteshare", cutoff=0.5, bandwidth=0.12,
+                                   cluster="election", inference="robust")
+    assert list(robust.columns) == ["covariate", "estimate", "bias_corrected", "se", "ci_low",
+                                    "ci_high", "pvalue", "n"]
+    centre = (robust.loc[0, "ci_low"] + robust.loc[0, "ci_high"]) / 2
+    assert centre == pytest.approx(robust.loc[0, "bias_corrected"])
+    # the p-value agrees with the robust interval: below 5% exactly when it excludes 0
+    assert (robust.loc[0, "pvalue"] < 0.05) == (robust.loc[0, "ci_low"] > 0)
 
 
 # 4. Bad input -------------------------------------------------------------------------------
