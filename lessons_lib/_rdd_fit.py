@@ -95,6 +95,8 @@ def _side_fit(distance: np.ndarray, outcomes: np.ndarray, weights: np.ndarray, d
               clusters: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Weighted polynomial fit on one side; returns the intercepts and their influence terms.
 
+    The arrays hold only the units of this side within the bandwidth (weights > 0).
+
     ``outcomes`` is (n, k): several outcomes share the design (Y and T in a fuzzy design).
     The intercept is a_hat = e1' (Z'WZ)^{-1} Z'W y = sum_i l_i y_i, so a_hat - a is
     (to first order) sum_i l_i r_i with r_i the residuals. Without clusters each term is
@@ -104,29 +106,29 @@ def _side_fit(distance: np.ndarray, outcomes: np.ndarray, weights: np.ndarray, d
     sqrt((n - 1) / (n - p) * G / (G - 1)), G the clusters on this side within the
     bandwidth: rdrobust's ``vce="cr1"``. Returns (intercepts, terms), terms (n or G, k).
     """
-    keep = weights > 0
-    n_used = int(keep.sum())
+    n_used = len(distance)
     n_params = degree + 1
     if n_used < n_params + 1:
         raise ValueError(
             f"only {n_used} observation(s) within the bandwidth {bandwidth:.4g} {side} the cutoff; "
             f"a degree-{degree} fit needs at least {n_params + 1}. Widen the bandwidth"
         )
-    z = np.vander(distance[keep], n_params, increasing=True)
-    w = weights[keep]
-    gram = z.T @ (z * w[:, None])
+    z = np.vander(distance, n_params, increasing=True)
+    zw = z * weights[:, None]
+    gram = z.T @ zw
     if np.linalg.matrix_rank(gram) < n_params:
         raise ValueError(
             f"the running variable takes too few distinct values within the bandwidth {side} "
             "the cutoff to fit a line; widen the bandwidth"
         )
-    projection = np.linalg.solve(gram, (z * w[:, None]).T)  # (p+1, n): rows give coefficients
-    coefficients = projection @ outcomes[keep]
-    residuals = outcomes[keep] - z @ coefficients
-    terms = projection[0][:, None] * residuals
+    # l_i = e1' (Z'WZ)^{-1} z_i w_i: the weight of unit i in the intercept
+    leverage_row = zw @ np.linalg.solve(gram, np.eye(n_params)[0])
+    coefficients = np.linalg.solve(gram, zw.T @ outcomes)
+    residuals = outcomes - z @ coefficients
+    terms = leverage_row[:, None] * residuals
     if clusters is None:
         return coefficients[0], terms * np.sqrt(n_used / (n_used - n_params))
-    _, members = np.unique(clusters[keep], return_inverse=True)
+    _, members = np.unique(clusters, return_inverse=True)
     n_clusters = int(members.max()) + 1
     if n_clusters < 2:
         raise ValueError(
@@ -148,7 +150,13 @@ def jumps(x: np.ndarray, outcomes: np.ndarray, cutoff: float, bandwidth: float, 
     between the two limits that it creates is left out.
     """
     distance = x - cutoff
+    window = np.abs(distance) <= bandwidth  # one pass over the data; the fits see the window
+    distance, outcomes = distance[window], outcomes[window]
+    clusters = None if clusters is None else clusters[window]
     weights = kernel_weights(distance / bandwidth, kernel)
+    used = weights > 0  # the uniform kernel is 1/2 at |u| = 1, the others 0
+    distance, outcomes, weights = distance[used], outcomes[used], weights[used]
+    clusters = None if clusters is None else clusters[used]
     right, left = distance >= 0, distance < 0
     fits = {}
     for name, side in (("above", right), ("below", left)):
@@ -158,11 +166,11 @@ def jumps(x: np.ndarray, outcomes: np.ndarray, cutoff: float, bandwidth: float, 
     result = {
         "jump": a_right - a_left,
         "covariance": infl_right.T @ infl_right + infl_left.T @ infl_left,
-        "n_right": int((weights[right] > 0).sum()),
-        "n_left": int((weights[left] > 0).sum()),
+        "n_right": int(right.sum()),
+        "n_left": int(left.sum()),
         "limit_right": a_right,
         "limit_left": a_left,
     }
     if clusters is not None:
-        result["n_clusters"] = int(np.unique(clusters[weights > 0]).size)
+        result["n_clusters"] = int(np.unique(clusters).size)
     return result

@@ -33,8 +33,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lessons_lib._rdd_fit import (KERNELS, check_bandwidth, check_cutoff, check_donut,
-                                  check_kernel, cluster_codes, columns, jumps)
+from lessons_lib._rdd_fit import (
+    KERNELS,
+    check_bandwidth,
+    check_cutoff,
+    check_donut,
+    check_kernel,
+    cluster_codes,
+    columns,
+    jumps,
+)
 from lessons_lib._validate import require_level
 from lessons_lib.estimate import Estimate
 from lessons_lib.rdd_bandwidth import TRIANGULAR_MSE_CONSTANT, mse_bandwidth

@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lessons_lib._rdd_fit import check_bandwidth, check_cutoff, cluster_codes, columns, kernel_weights
+from lessons_lib._rdd_fit import (
+    check_bandwidth,
+    check_cutoff,
+    cluster_codes,
+    columns,
+    kernel_weights,
+)
 from lessons_lib._validate import require_level
 from lessons_lib.estimate import Estimate
 
