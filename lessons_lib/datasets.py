@@ -152,22 +152,36 @@ def close_elections_lmb() -> pd.DataFrame:
     discontinuity chapter of Cunningham's *Causal Inference: The Mixtape*). Rows with a
     missing vote share at t or t - 1 (22 of 13,588) are dropped, leaving 13,566.
 
-    One row per election of a representative. Columns: ``state``, ``district``, ``id``
-    (a unique election id), ``year`` (of the roll-call votes), ``score`` (the
-    representative's ADA score, 0-100, higher is more liberal), ``democrat`` (1 if the
-    Democrat won this election, t), ``demvoteshare`` (the Democrat's share of the two-party
-    vote at t), ``lagdemocrat`` and ``lagdemvoteshare`` (the same at the previous
-    election, t - 1). Numbers are float64 / int64; ``state`` stays a category.
+    Rows are not elections. Each row is one ADA score of a representative, and a
+    Congress gives two (one per year of its two-year term): 6,436 elections appear twice,
+    694 once, 7,130 elections in all. The two rows of an election share every column but
+    ``score`` and ``id`` (the extract calls ``id`` an "election ID", but it numbers rows),
+    and their scores correlate at 0.93. The loader adds ``election``, an integer id of
+    the (state, district, year) triple: cluster by it, or average within it, because an
+    election, not a row, is the unit that lands on one side of 50%.
+
+    Columns: ``state``, ``district``, ``id``, ``year`` (of the election whose winner casts
+    the roll-call votes), ``score`` (that representative's ADA score, 0-100, higher is
+    more liberal), ``democrat`` (1 if the Democrat won the election of ``year``),
+    ``demvoteshare`` (the Democrat's share of the two-party vote in it), ``lagdemocrat``
+    and ``lagdemvoteshare`` (the same at the previous election, two years earlier),
+    ``election``, and two columns built from the previous row of the same district,
+    fixed before the lagged election: ``lag2demvoteshare`` and ``lag2democrat``, the
+    Democratic share and win two elections back (NaN for the 2,166 elections whose
+    predecessor is not in the data, such as the first after a redistricting; where it is,
+    its ``demvoteshare`` equals this row's ``lagdemvoteshare`` in every case). Numbers are
+    float64 / int64; ``state`` stays a category.
 
     Running variable: ``lagdemvoteshare``, cutoff 0.5. Published numbers (LMB Table I,
     close elections with a Democratic share strictly between 48% and 52% at t - 1,
-    n = 915): a Democratic win raises the next ADA score by 21.2 points (SE 1.9), the
-    current ADA score by 47.6 (SE 1.3), and the probability of a Democratic win at the
-    next election by 0.48 (SE 0.02). See chapter 07.
+    n = 915 rows, which are 482 elections): a Democratic win raises the next ADA score by
+    21.2 points (SE 1.9), the current ADA score by 47.6 (SE 1.3), and the probability of a
+    Democratic win at the next election by 0.48 (SE 0.02). The published SEs match ones
+    that treat the 915 rows as independent. See chapter 07.
 
     >>> df = close_elections_lmb()
-    >>> df.shape
-    (13566, 9)
+    >>> df.shape, df["election"].nunique()
+    ((13566, 12), 7130)
     """
     from causaldata import close_elections_lmb as source
 
@@ -176,6 +190,14 @@ def close_elections_lmb() -> pd.DataFrame:
     frame = frame.astype({c: "int64" for c in ["district", "id", "year", "democrat",
                                                "lagdemocrat"]})
     frame = frame.astype({c: "float64" for c in ["score", "demvoteshare", "lagdemvoteshare"]})
+    keys = ["state", "district", "year"]
+    frame["election"] = frame.groupby(keys, observed=True, sort=True).ngroup().astype("int64")
+    previous = (frame.drop_duplicates("election")[[*keys, "lagdemvoteshare", "lagdemocrat"]]
+                .rename(columns={"lagdemvoteshare": "lag2demvoteshare",
+                                 "lagdemocrat": "lag2democrat"}))
+    previous["year"] = previous["year"] + 2
+    frame = frame.merge(previous, on=keys, how="left")
+    frame["lag2democrat"] = frame["lag2democrat"].astype("float64")
     return frame.reset_index(drop=True)
 
 
