@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -132,39 +133,22 @@ def _demean(matrix: np.ndarray, unit: np.ndarray, n_units: int, time: np.ndarray
 
 
 def _cluster_ols(x: np.ndarray, y: np.ndarray, w: np.ndarray, clusters: np.ndarray | None,
-                 n_params: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted least squares with a cluster-robust (or HC1) covariance.
+                 n_params: int, names: Sequence[str] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares with a cluster-robust (CR1) or, without clusters, HC1 covariance.
 
+    The fit and the sandwich are the inference core's (statsmodels underneath).
     ``n_params`` is K in the small-sample factor: the columns of ``x`` plus any fixed
-    effects removed beforehand.
+    effects removed beforehand, which statsmodels cannot see in demeaned data, so its
+    factor (n-1)/(n-k) is rescaled to (n-1)/(n-K).
     """
-    xw = x * w[:, None]
-    xtx = x.T @ xw
-    if np.linalg.matrix_rank(xtx) < x.shape[1]:
-        raise ValueError(
-            "the design is singular: a regressor is constant or a copy of others (after "
-            "removing fixed effects). Drop the redundant column"
-        )
-    bread = np.linalg.inv(xtx)
-    beta = bread @ (xw.T @ y)
-    resid = y - x @ beta
-    scores = xw * resid[:, None]
-    n = len(y)
-    if clusters is None:
-        meat = scores.T @ scores
-        factor = n / (n - n_params)
-    else:
-        codes, uniques = pd.factorize(clusters)
-        n_clusters = len(uniques)
-        if n_clusters < 2:
-            raise ValueError("clustered standard errors need at least 2 clusters")
-        summed = np.zeros((n_clusters, x.shape[1]))
-        np.add.at(summed, codes, scores)
-        meat = summed.T @ summed
-        factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
+    n, k = x.shape
     if n <= n_params:
         raise ValueError(f"{n} rows cannot fit {n_params} parameters; add data or drop terms")
-    return beta, factor * bread @ meat @ bread
+    fit = ols(y, x, cov_type="HC1" if clusters is None else "cluster", cluster=clusters,
+              weights=None if np.all(w == 1) else w, names=names,
+              what="the difference-in-differences regression (after removing fixed effects)")
+    return np.asarray(fit.params), np.asarray(fit.cov_params()) * (n - k) / (n - n_params)
 
 
 def _interval(value: float, se: float, level: float) -> tuple[float, float]:
@@ -196,15 +180,16 @@ def did_table(
     g = require_binary(data, group, role="group")
     p = require_binary(data, post, role="period")
     y = data[outcome].to_numpy(dtype=float)
-    table = pd.DataFrame(index=pd.Index(["control (G=0)", "treated (G=1)"], name="group"),
-                         columns=["before", "after"], dtype=float)
-    for gi, label in enumerate(table.index):
-        for pi, column in enumerate(table.columns):
-            cell = (g == gi) & (p == pi)
-            if not cell.any():
+    cell = 2 * g + p                      # 0: control before, 1: control after, 2, 3: treated
+    counts = np.bincount(cell, minlength=4)
+    for gi in (0, 1):
+        for pi in (0, 1):
+            if counts[2 * gi + pi] == 0:
                 raise ValueError(f"no rows with {group}={gi} and {post}={pi}: a 2x2 "
                                  "difference in differences needs all four cells")
-            table.loc[label, column] = y[cell].mean()
+    means = np.bincount(cell, weights=y, minlength=4) / counts
+    table = pd.DataFrame(means.reshape(2, 2), columns=["before", "after"],
+                         index=pd.Index(["control (G=0)", "treated (G=1)"], name="group"))
     table["change"] = table["after"] - table["before"]
     return table
 

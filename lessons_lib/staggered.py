@@ -277,6 +277,5 @@ def event_time_effects(
         rows.append((int(e), value, se, *_interval(value, se, level), len(at_e)))
     if leads is None or leads >= 1:
         rows.append((-1, 0.0, 0.0, 0.0, 0.0, 0))
-    table = pd.DataFrame(rows, columns=["event_time", "estimate", "se", "ci_low", "ci_high",
-                                        "cohorts"])
-    return table.sort_values("event_time").reset_index(drop=True)
+    return pd.DataFrame(sorted(rows), columns=["event_time", "estimate", "se", "ci_low",
+                                               "ci_high", "cohorts"])
