@@ -199,7 +199,8 @@ def did_randomization_test(
     would be the same whichever clusters had been treated, so we recompute the DiD with
     ``group`` re-assigned to every other set of the same number of clusters (all of them
     when there are at most ``max_exact`` sets; otherwise ``n_permutations`` random sets
-    from ``numpy.random.default_rng(seed)``, with p = (1 + #as extreme) / (1 + draws)) and
+    (the first clusters of random orderings drawn from
+    ``numpy.random.default_rng(seed)``), with p = (1 + #as extreme) / (1 + draws)) and
     report the share at least as far from zero as the observed one.
 
     Assumptions: ``group`` is constant within a cluster, and the treated clusters could
@@ -244,16 +245,15 @@ def did_randomization_test(
 
     n_assignments = math.comb(n_clusters, n_treated)
     if n_assignments <= max_exact:
-        chosen = np.zeros((n_assignments, n_clusters))
-        for row, members in enumerate(itertools.combinations(range(n_clusters), n_treated)):
-            chosen[row, list(members)] = 1.0
+        members = np.array(list(itertools.combinations(range(n_clusters), n_treated)))
         exact = True
     else:
-        rng = np.random.default_rng(seed)
-        chosen = np.zeros((n_permutations, n_clusters))
-        for row in range(n_permutations):
-            chosen[row, rng.choice(n_clusters, n_treated, replace=False)] = 1.0
+        # each row: the first n_treated clusters of an independent random ordering
+        order = np.argsort(np.random.default_rng(seed).random((n_permutations, n_clusters)), axis=1)
+        members = order[:, :n_treated]
         exact = False
+    chosen = np.zeros((len(members), n_clusters))
+    chosen[np.arange(len(members))[:, None], members] = 1.0
 
     def did(assign: np.ndarray) -> np.ndarray:
         mean_t = (assign @ sums) / (assign @ counts)
