@@ -1,5 +1,5 @@
-"""Difference-in-differences on panels: 2x2, two-way fixed effects, event studies, staggered
-adoption. See chapter 05.
+"""Difference in differences on panels: the 2x2, two-way fixed effects and the event-study
+regression. See chapter 05.
 
 The estimand throughout is the average effect on the treated (ATT): how much the treated
 units' outcomes changed *because of* the treatment, E[Y(1) - Y(0) | treated, after].
@@ -10,22 +10,21 @@ comparison units' average outcome,
 
     E[Y(0)_after - Y(0)_before | treated] = E[Y(0)_after - Y(0)_before | comparison].
 
-Four estimators, from the simplest to the one that survives staggered adoption:
-
 * `did_2x2`: two groups, two periods; the interaction in
   Y = a + b G + c P + tau (G x P) + e.
 * `two_way_fixed_effects`: Y_it = alpha_i + lambda_t + tau D_it + e_it, the textbook
   panel regression, with standard errors clustered by unit.
 * `event_study`: the same regression with one coefficient per period relative to
-  adoption (leads test parallel trends before adoption; lags trace the effect over time).
-* `group_time_effects` and `staggered_did`: Callaway and Sant'Anna's (2021) comparison of
-  each adoption cohort with units not yet treated, aggregated to one ATT. Unlike two-way
-  fixed effects, it never uses already-treated units as controls, so it stays right when
-  effects differ across cohorts or grow over time.
+  adoption. Under staggered adoption with effects that vary, use
+  `lessons_lib.staggered` instead (group-time effects, `event_time_effects`).
 
 Standard errors are cluster-robust by unit with statsmodels' small-sample factor
 G/(G-1) x (N-1)/(N-K), where K counts every fixed effect (the same numbers as a dummy-
-variable regression in statsmodels with ``cov_type="cluster"``).
+variable regression in statsmodels with ``cov_type="cluster"``). They need many clusters,
+and many *treated* clusters: with few, see `lessons_lib.few_clusters`.
+
+`group_time_effects` and `staggered_did` moved to `lessons_lib.staggered`; they can
+still be reached as ``panel.group_time_effects`` and ``panel.staggered_did``.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -49,10 +49,19 @@ __all__ = [
     "did_2x2",
     "two_way_fixed_effects",
     "event_study",
-    "group_time_effects",
-    "staggered_did",
     "first_treatment_period",
 ]
+
+_MOVED = {"group_time_effects", "staggered_did"}
+
+
+def __getattr__(name: str):
+    """``panel.group_time_effects`` and ``panel.staggered_did`` live in `staggered` now."""
+    if name in _MOVED:
+        from lessons_lib import staggered
+
+        return getattr(staggered, name)
+    raise AttributeError(f"module 'lessons_lib.panel' has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -124,39 +133,22 @@ def _demean(matrix: np.ndarray, unit: np.ndarray, n_units: int, time: np.ndarray
 
 
 def _cluster_ols(x: np.ndarray, y: np.ndarray, w: np.ndarray, clusters: np.ndarray | None,
-                 n_params: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted least squares with a cluster-robust (or HC1) covariance.
+                 n_params: int, names: Sequence[str] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares with a cluster-robust (CR1) or, without clusters, HC1 covariance.
 
+    The fit and the sandwich are the inference core's (statsmodels underneath).
     ``n_params`` is K in the small-sample factor: the columns of ``x`` plus any fixed
-    effects removed beforehand.
+    effects removed beforehand, which statsmodels cannot see in demeaned data, so its
+    factor (n-1)/(n-k) is rescaled to (n-1)/(n-K).
     """
-    xw = x * w[:, None]
-    xtx = x.T @ xw
-    if np.linalg.matrix_rank(xtx) < x.shape[1]:
-        raise ValueError(
-            "the design is singular: a regressor is constant or a copy of others (after "
-            "removing fixed effects). Drop the redundant column"
-        )
-    bread = np.linalg.inv(xtx)
-    beta = bread @ (xw.T @ y)
-    resid = y - x @ beta
-    scores = xw * resid[:, None]
-    n = len(y)
-    if clusters is None:
-        meat = scores.T @ scores
-        factor = n / (n - n_params)
-    else:
-        codes, uniques = pd.factorize(clusters)
-        n_clusters = len(uniques)
-        if n_clusters < 2:
-            raise ValueError("clustered standard errors need at least 2 clusters")
-        summed = np.zeros((n_clusters, x.shape[1]))
-        np.add.at(summed, codes, scores)
-        meat = summed.T @ summed
-        factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
+    n, k = x.shape
     if n <= n_params:
         raise ValueError(f"{n} rows cannot fit {n_params} parameters; add data or drop terms")
-    return beta, factor * bread @ meat @ bread
+    fit = ols(y, x, cov_type="HC1" if clusters is None else "cluster", cluster=clusters,
+              weights=None if np.all(w == 1) else w, names=names,
+              what="the difference-in-differences regression (after removing fixed effects)")
+    return np.asarray(fit.params), np.asarray(fit.cov_params()) * (n - k) / (n - n_params)
 
 
 def _interval(value: float, se: float, level: float) -> tuple[float, float]:
@@ -188,15 +180,16 @@ def did_table(
     g = require_binary(data, group, role="group")
     p = require_binary(data, post, role="period")
     y = data[outcome].to_numpy(dtype=float)
-    table = pd.DataFrame(index=pd.Index(["control (G=0)", "treated (G=1)"], name="group"),
-                         columns=["before", "after"], dtype=float)
-    for gi, label in enumerate(table.index):
-        for pi, column in enumerate(table.columns):
-            cell = (g == gi) & (p == pi)
-            if not cell.any():
+    cell = 2 * g + p                      # 0: control before, 1: control after, 2, 3: treated
+    counts = np.bincount(cell, minlength=4)
+    for gi in (0, 1):
+        for pi in (0, 1):
+            if counts[2 * gi + pi] == 0:
                 raise ValueError(f"no rows with {group}={gi} and {post}={pi}: a 2x2 "
                                  "difference in differences needs all four cells")
-            table.loc[label, column] = y[cell].mean()
+    means = np.bincount(cell, weights=y, minlength=4) / counts
+    table = pd.DataFrame(means.reshape(2, 2), columns=["before", "after"],
+                         index=pd.Index(["control (G=0)", "treated (G=1)"], name="group"))
     table["change"] = table["after"] - table["before"]
     return table
 
@@ -249,7 +242,14 @@ def did_2x2(
             raise ValueError(f"cluster column '{cluster}' has missing values")
         clusters = data[cluster].to_numpy()
     beta, cov = _cluster_ols(x, y, np.ones(len(y)), clusters, n_params=4)
-    value, se = float(beta[3]), float(np.sqrt(cov[3, 3]))
+    value, se = float(beta[3]), float(np.sqrt(max(cov[3, 3], 0.0)))
+    if se <= 1e-12 * max(1.0, abs(value)):
+        raise ValueError(
+            f"the standard error clustered by '{cluster}' is zero: each group has a single "
+            "cluster, so every cluster's residuals sum to zero and the clustered variance "
+            "sees no noise at all. Two clusters cannot measure uncertainty; collect more "
+            "clusters, or see lessons_lib.few_clusters"
+        )
     return Estimate.from_se(value, se, n=len(y), estimand="ATT", level=level,
                             method="difference in differences (2x2)",
                             extra={"clustered_by": cluster or "none (HC1)"})
@@ -398,7 +398,8 @@ def event_study(
     Reading it: beta_e for e < 0 (the leads) should be near 0 if trends were parallel before
     adoption; beta_e for e >= 0 traces the effect e periods after adoption. With staggered
     adoption and effects that differ by cohort these coefficients can be contaminated by
-    other periods' effects (Sun and Abraham, 2021).
+    other periods' and cohorts' effects (Sun and Abraham, 2021): use
+    `lessons_lib.staggered.event_time_effects` there.
 
     Returns a DataFrame with columns ``event_time``, ``estimate``, ``se``, ``ci_low``,
     ``ci_high`` (the reference period is a row of zeros).
@@ -428,162 +429,3 @@ def event_study(
     rows.append((reference, 0.0, 0.0, 0.0, 0.0))
     table = pd.DataFrame(rows, columns=["event_time", "estimate", "se", "ci_low", "ci_high"])
     return table.sort_values("event_time").reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------------------
-# Staggered adoption: compare each cohort with the not-yet-treated
-
-
-def _balanced_wide(data: pd.DataFrame, outcome: str, unit: str, time: str,
-                   first_treated: str) -> tuple[pd.DataFrame, pd.Series]:
-    require_frame(data)
-    require_columns(data, [outcome, time])
-    _codes(data, unit)
-    if data.duplicated([unit, time]).any():
-        raise ValueError(f"some ({unit}, {time}) pairs appear more than once; a panel has one "
-                         "row per unit and period")
-    wide = data.pivot(index=unit, columns=time, values=outcome)
-    if wide.isna().any().any():
-        raise ValueError(f"the panel is unbalanced: {int(wide.isna().sum().sum())} "
-                         "unit-period cells are missing. Keep units seen in every period")
-    start = pd.Series(_first_treated(data, first_treated), index=data[unit].to_numpy())
-    if (start.groupby(level=0).nunique(dropna=False) > 1).any():
-        raise ValueError(f"'{first_treated}' must be the same in every row of a unit")
-    cohorts = start.groupby(level=0).first().reindex(wide.index)
-    periods = wide.columns.to_numpy(dtype=float)
-    if (cohorts <= periods.min()).any():
-        raise ValueError("some units are treated from the first period on, so they have no "
-                         "before-period: drop them (they cannot be compared)")
-    return wide, cohorts
-
-
-def group_time_effects(
-    data: pd.DataFrame,
-    *,
-    outcome: str,
-    unit: str,
-    time: str,
-    first_treated: str,
-    control: str = "not_yet_treated",
-    level: float = 0.95,
-) -> pd.DataFrame:
-    """Callaway and Sant'Anna's group-time effects ATT(g, t), without covariates.
-
-    For the cohort g first treated in period g and any period t:
-
-        ATT(g, t) = mean_{i in cohort g} (Y_it - Y_i,g-1) - mean_{j in C(g,t)} (Y_jt - Y_j,g-1)
-
-    Both averages are changes from the same base period g - 1, the last period before
-    the cohort's adoption. The comparison set C(g, t) holds the units not yet treated by
-    period max(t, g-1) (``control="not_yet_treated"``, never-treated units included) or
-    only the never-treated units (``control="never_treated"``). Cells with t >= g are
-    effects; cells with t < g - 1 are placebo checks of parallel trends.
-
-    Standard errors treat units as independent draws: each cell is a difference of two
-    means of changes, so its SE is sqrt(var_g / n_g + var_C / n_C) (population variances,
-    the HC0 convention of a regression of the change on a cohort dummy).
-
-    Needs a balanced panel with ``first_treated`` constant within a unit (NaN if never
-    treated). Returns a DataFrame with ``cohort``, ``time``, ``event_time``, ``att``,
-    ``se``, ``ci_low``, ``ci_high``, ``n_treated``, ``n_control``.
-    """
-    cells, _ = _group_time(data, outcome, unit, time, first_treated, control)
-    table = pd.DataFrame([c[:7] for c in cells],
-                         columns=["cohort", "time", "event_time", "att", "se", "n_treated",
-                                  "n_control"])
-    require_level(level)
-    low, high = _interval(table["att"].to_numpy(), table["se"].to_numpy(), level)
-    table.insert(5, "ci_low", low)
-    table.insert(6, "ci_high", high)
-    return table
-
-
-def _group_time(data, outcome, unit, time, first_treated, control):
-    if control not in ("not_yet_treated", "never_treated"):
-        raise ValueError(f"control must be 'not_yet_treated' or 'never_treated'; got {control!r}")
-    wide, cohorts = _balanced_wide(data, outcome, unit, time, first_treated)
-    periods = wide.columns.to_numpy(dtype=float)
-    values = wide.to_numpy(dtype=float)
-    g_all = cohorts.to_numpy(dtype=float)
-    never = np.isnan(g_all)
-    n_units = len(g_all)
-    cells = []
-    for g in np.unique(g_all[~never]):
-        if g - 1 not in periods:
-            continue
-        base = int(np.flatnonzero(periods == g - 1)[0])
-        treated = g_all == g
-        for k, t in enumerate(periods):
-            if t == g - 1:
-                continue
-            if control == "never_treated":
-                comparison = never.copy()
-            else:
-                comparison = never | (g_all > max(t, g - 1))
-            comparison &= ~treated
-            if comparison.sum() < 2 or treated.sum() < 1:
-                continue
-            change = values[:, k] - values[:, base]
-            mean_t, mean_c = change[treated].mean(), change[comparison].mean()
-            n_t, n_c = int(treated.sum()), int(comparison.sum())
-            influence = np.zeros(n_units)
-            influence[treated] = (change[treated] - mean_t) / n_t
-            influence[comparison] = -(change[comparison] - mean_c) / n_c
-            se = float(np.sqrt(np.sum(influence**2)))
-            cells.append((float(g), float(t), float(t - g), float(mean_t - mean_c), se,
-                          n_t, n_c, influence))
-    if not cells:
-        raise ValueError("no cohort has both a before-period and comparison units; check "
-                         f"'{first_treated}' and that some units are untreated")
-    return cells, n_units
-
-
-def staggered_did(
-    data: pd.DataFrame,
-    *,
-    outcome: str,
-    unit: str,
-    time: str,
-    first_treated: str,
-    control: str = "not_yet_treated",
-    level: float = 0.95,
-) -> Estimate:
-    """The ATT under staggered adoption: group-time effects averaged over treated cells.
-
-    Estimand: the average effect over all treated unit-periods that have a comparison,
-    theta = sum_{g, t >= g} n_g ATT(g, t) / sum_{g, t >= g} n_g (Callaway and Sant'Anna's
-    "simple" aggregation), where ATT(g, t) comes from `group_time_effects`.
-
-    Because every comparison is with units not (yet) treated, effects that differ across
-    cohorts or grow with time do not leak into the estimate, which is where two-way fixed
-    effects goes wrong.
-
-    Standard error: from the sum of the cells' influence functions, unit by unit (a unit's
-    changes enter several cells, and this accounts for it); the cohort sizes are treated as
-    fixed by design.
-
-    Assumptions: parallel trends between each cohort and its comparison units, no
-    anticipation, treatment that stays on, and a balanced panel.
-
-    Example
-    -------
-    >>> from lessons_lib import simulate
-    >>> sim = simulate.staggered_rollout(seed=0)
-    >>> est = staggered_did(sim.data, outcome="Y", unit="unit", time="period", first_treated="first_treated")
-    >>> est.covers(sim.truth["ATT"])
-    True
-    """
-    require_level(level)
-    cells, _ = _group_time(data, outcome, unit, time, first_treated, control)
-    post = [c for c in cells if c[1] >= c[0]]
-    if not post:
-        raise ValueError("no treated cohort-period has a comparison group")
-    sizes = np.array([c[5] for c in post], dtype=float)
-    weights = sizes / sizes.sum()
-    value = float(np.sum(weights * np.array([c[3] for c in post])))
-    influence = np.sum([wgt * c[7] for wgt, c in zip(weights, post, strict=True)], axis=0)
-    se = float(np.sqrt(np.sum(influence**2)))
-    label = "not-yet-treated" if control == "not_yet_treated" else "never-treated"
-    return Estimate.from_se(value, se, n=len(data), estimand="ATT", level=level,
-                            method=f"group-time DiD, {label} comparisons (Callaway-Sant'Anna)",
-                            extra={"cells": len(post), "units": len(cells[0][7])})
