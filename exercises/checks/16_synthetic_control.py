@@ -202,9 +202,9 @@ EXERCISE = Exercise(
                                   "regions after period 0, with no weights fitted to the "
                                   "pre-period.", rel_tol=0.002),
             ],
-            hint="synth.fit_synthetic_control(stores, outcome='Y', unit='unit', time='period', "
-                 "treated_unit=0, treatment_start=0) returns a fit; its .att is the mean "
-                 "post-treatment gap.",
+            hint="Fit the synthetic control of unit 0 with synth.fit_synthetic_control (column "
+                 "roles by keyword; the treatment starts in period 0), then average its gap "
+                 "over the periods from 0 on.",
         ),
         Question(
             id="q4",
@@ -274,9 +274,8 @@ EXERCISE = Exercise(
                 Wrong(_texas_outcome_only, "That fits on the outcome path alone; the question "
                       "asks for the seven predictors, weighted equally.", rel_tol=0.001),
             ],
-            hint="Pass predictors=[...] as in the chapter and leave predictor_weights out (its "
-                 "default is equal weights). Use all 51 units of `texas`, treated_unit=48, "
-                 "treatment_start=1994, and take .att of the fit.",
+            hint="Start from the chapter's specification of synthetic Texas and change only "
+                 "V; the library's default predictor weights are equal. Use all 51 units.",
         ),
     ],
 )
