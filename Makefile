@@ -45,7 +45,7 @@ book-single: $(STAMP)
 test: test-lib test-notebooks test-book test-browser
 
 test-lib: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests --ignore=tests/browser
+	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules tests lessons_lib --ignore=tests/browser
 
 test-notebooks: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \

@@ -68,19 +68,21 @@ def main() -> None:
     print(f"{'method':<22} {'n':>10} {'ours (s)':>10} {'reference (s)':>14} {'ratio':>7}  reference")
     for n in (10_000, 1_000_000):
         data = confounded(n)
-        ours, a = timed(lambda data=data: backdoor_adjustment(data, "T", "Y", ["loyal", "mobile"]).value)
+        ours, a = timed(lambda data=data: backdoor_adjustment(data, outcome="Y", treatment="T",
+                                                              covariates=["loyal", "mobile"]).value)
         theirs, b = timed(lambda data=data: lin_regression(data))
         assert abs(a - b) <= 1e-6 * abs(b)
         print(f"{'backdoor_adjustment':<22} {n:>10,} {ours:>10.3f} {theirs:>14.3f} {ours / theirs:>7.2f}  statsmodels OLS")
         data = linear_frontdoor(n)
-        ours, a = timed(lambda data=data: frontdoor_linear(data, "T", "M", "Y").value)
+        ours, a = timed(lambda data=data: frontdoor_linear(data, outcome="Y", mediator="M",
+                                                           treatment="T").value)
         theirs, b = timed(lambda data=data: dowhy_frontdoor(data))
         assert abs(a - b) <= 1e-6 * abs(b)
         print(f"{'frontdoor_linear':<22} {n:>10,} {ours:>10.3f} {theirs:>14.3f} {ours / theirs:>7.2f}  DoWhy")
         from causallearn.utils.cit import CIT
 
         data = simulate_linear(chain, weights, n=n, seed=2)
-        ours, a = timed(lambda data=data: fisher_z_test(data, "A", "C", ["B"])[1])
+        ours, a = timed(lambda data=data: fisher_z_test(data, x="A", y="C", given=["B"])[1])
         theirs, b = timed(lambda data=data: CIT(data.to_numpy(), "fisherz")(0, 2, [1]))
         assert abs(a - b) <= 1e-6 * abs(b) + 1e-12
         print(f"{'fisher_z_test':<22} {n:>10,} {ours:>10.3f} {theirs:>14.3f} {ours / theirs:>7.2f}  causal-learn fisherz")

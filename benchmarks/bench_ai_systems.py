@@ -38,12 +38,14 @@ def tasks(market, pilot) -> dict:
 
     return {
         "cluster difference in means": (
-            lambda: interference.cluster_difference_in_means(market, "T", "Y", "city"),
+            lambda: interference.cluster_difference_in_means(market, outcome="Y", treatment="T",
+                                                             cluster="city"),
             lambda: sm.OLS(market["Y"], design).fit(cov_type="cluster",
                                                     cov_kwds={"groups": market["city"]}),
         ),
         "transported ATE": (
-            lambda: transport.transported_ate(pilot, "T", "Y", ["tenure", "remote"]),
+            lambda: transport.transported_ate(pilot, outcome="Y", treatment="T",
+                                              covariates=["tenure", "remote"]),
             statsmodels_transport,
         ),
     }

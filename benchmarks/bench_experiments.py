@@ -56,16 +56,17 @@ def time_one_size(n: int) -> list[tuple[str, int, float, float]]:
     permutations = 1_000 if n <= 10_000 else 100
     cases = [
         ("difference_in_means vs scipy ttest_ind",
-         lambda: difference_in_means(data),
+         lambda: difference_in_means(data, outcome="Y", treatment="T"),
          lambda: stats.ttest_ind(y[t == 1], y[t == 0], equal_var=False)),
         ("t_test vs scipy ttest_ind",
-         lambda: t_test(data),
+         lambda: t_test(data, outcome="Y", treatment="T"),
          lambda: stats.ttest_ind(y[t == 1], y[t == 0], equal_var=False)),
         ("regression_adjustment vs statsmodels OLS HC2",
-         lambda: regression_adjustment(data, "T", "Y", COVARIATES),
+         lambda: regression_adjustment(data, outcome="Y", treatment="T", covariates=COVARIATES),
          lambda: statsmodels_lin(data)),
         (f"randomization_test ({permutations:,} draws) vs scipy permutation_test",
-         lambda: randomization_test(data, n_permutations=permutations, max_exact=0),
+         lambda: randomization_test(data, n_permutations=permutations, max_exact=0, outcome="Y",
+                                    treatment="T"),
          lambda: scipy_permutation(data, permutations)),
     ]
     rows = []

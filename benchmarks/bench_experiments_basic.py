@@ -30,7 +30,7 @@ def best_of(function, repeats: int = 3) -> float:
 
 
 def ours(data: pd.DataFrame) -> tuple[float, float]:
-    est = difference_in_means(data, "T", "Y")
+    est = difference_in_means(data, outcome="Y", treatment="T")
     return est.value, est.se
 
 

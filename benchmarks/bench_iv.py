@@ -47,7 +47,8 @@ def _time_at(n: int) -> tuple:
     repeat = 3 if n <= 10_000 else 1
     exog = data[COVARIATES].assign(const=1.0)
 
-    ours = _best_of(lambda: iv.two_stage_least_squares(data, "Y", "T", ["Z"], COVARIATES), repeat)
+    ours = _best_of(lambda: iv.two_stage_least_squares(data, outcome="Y", treatment="T",
+                                                       instruments=["Z"], covariates=COVARIATES), repeat)
     theirs = _best_of(lambda: IV2SLS(data["Y"], exog, data["T"], data["Z"]).fit(
         cov_type="robust").first_stage.diagnostics, repeat)
     return n, ours, theirs

@@ -45,22 +45,22 @@ def timed(function) -> float:
 
 def time_one_size(n: int) -> list[tuple[str, int, float, float]]:
     data = study(n)
-    propensity = logistic_propensity(data, "T", ["x1", "x2"])
+    propensity = logistic_propensity(data, treatment="T", covariates=["x1", "x2"])
     given = data.assign(propensity_score=propensity)
     return [
         ("matching on a given propensity score", n,
-         timed(lambda: matching_att(data, "T", "Y", ["x1", "x2"], propensity=propensity,
-                                    scale="propensity")),
+         timed(lambda: matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                                    propensity=propensity, scale="propensity")),
          timed(lambda: dowhy_att(given.copy()))),
         ("propensity model + matching", n,
-         timed(lambda: matching_att(data, "T", "Y", ["x1", "x2"])),
+         timed(lambda: matching_att(data, outcome="Y", treatment="T", covariates=["x1", "x2"])),
          timed(lambda: dowhy_att(data.copy()))),
     ]
 
 
 def main() -> None:
     dowhy_att(study(500))  # warm up: DoWhy's first call loads its modules
-    matching_att(study(500), "T", "Y", ["x1", "x2"])
+    matching_att(study(500), outcome="Y", treatment="T", covariates=["x1", "x2"])
     rows = []
     for n in (10_000, 1_000_000):
         rows += time_one_size(n)

@@ -51,19 +51,22 @@ def _time_at(n: int) -> list[tuple]:
     repeat = 3 if n <= 10_000 else 1
     rows = []
 
-    ours = _best_of(lambda: panel.did_2x2(data, "Y", "G", "post", cluster="unit"), repeat)
+    ours = _best_of(lambda: panel.did_2x2(data, outcome="Y", group="G", post="post",
+                                          cluster="unit"), repeat)
     theirs = _best_of(lambda: smf.ols("Y ~ G * post", data).fit(
         cov_type="cluster", cov_kwds={"groups": data["unit"]}), repeat)
     rows.append(("did_2x2", "statsmodels OLS", n, ours, theirs))
 
-    ours = _best_of(lambda: panel.two_way_fixed_effects(data, "Y", "T", "unit", "period"),
+    ours = _best_of(lambda: panel.two_way_fixed_effects(data, outcome="Y", treatment="T",
+                                                        unit="unit", time="period"),
                     repeat)
     theirs = _best_of(lambda: PanelOLS(indexed["Y"], indexed[["T"]], entity_effects=True,
                                        time_effects=True).fit(
         cov_type="clustered", cluster_entity=True, group_debias=True), repeat)
     rows.append(("two_way_fixed_effects", "linearmodels PanelOLS", n, ours, theirs))
 
-    ours = _best_of(lambda: panel.staggered_did(data, "Y", "unit", "period", "first_treated"),
+    ours = _best_of(lambda: panel.staggered_did(data, outcome="Y", unit="unit", time="period",
+                                                first_treated="first_treated"),
                     repeat)
     rows.append(("staggered_did", "(none in Python)", n, ours, float("nan")))
     return rows

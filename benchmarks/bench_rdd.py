@@ -31,16 +31,17 @@ def tasks(sharp, fuzzy) -> dict:
     fy, fx, ft = fuzzy["Y"].to_numpy(), fuzzy["loyalty"].to_numpy(), fuzzy["T"].to_numpy()
     return {
         "sharp RD, h = 10, robust CI": (
-            lambda: rdd.local_linear_rd(sharp, "Y", "loyalty", 70, bandwidth=10,
-                                        inference="robust"),
+            lambda: rdd.local_linear_rd(sharp, outcome="Y", running="loyalty", cutoff=70,
+                                        bandwidth=10, inference="robust"),
             lambda: rdrobust(y, x, c=70, h=10, b=10, vce="hc1"),
         ),
         "sharp RD, bandwidth selected": (
-            lambda: rdd.local_linear_rd(sharp, "Y", "loyalty", 70),
+            lambda: rdd.local_linear_rd(sharp, outcome="Y", running="loyalty", cutoff=70),
             lambda: rdrobust(y, x, c=70, vce="hc1"),
         ),
         "fuzzy RD, h = 10": (
-            lambda: rdd.fuzzy_rd(fuzzy, "Y", "T", "loyalty", 70, bandwidth=10),
+            lambda: rdd.fuzzy_rd(fuzzy, outcome="Y", treatment="T", running="loyalty", cutoff=70,
+                                 bandwidth=10),
             lambda: rdrobust(fy, fx, c=70, fuzzy=ft, h=10, b=10, vce="hc1"),
         ),
     }

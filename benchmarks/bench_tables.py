@@ -36,7 +36,8 @@ def main() -> None:
     for n_rows in (10_000, 1_000_000):
         table, array = counts_table(n_rows)
         start = time.perf_counter()
-        ours = mantel_haenszel(table, "treated", "stratum", count="n", successes="events", treated=1)
+        ours = mantel_haenszel(table, treatment="treated", stratum="stratum", count="n",
+                               successes="events", treated=1)
         ours_time = time.perf_counter() - start
         start = time.perf_counter()
         reference = StratifiedTable(array)

@@ -62,15 +62,16 @@ def main() -> None:
         repeat = 3 if n <= 10_000 else 1
         pairs = [
             ("IPW (Hajek) vs DoWhy",
-             lambda d=data: ipw(d, "T", "Y", COVARIATES, propensity_model=LogisticRegression(),
-                                clip=0.05, se="robust"),
+             lambda d=data: ipw(d, outcome="Y", treatment="T", covariates=COVARIATES,
+                                propensity_model=LogisticRegression(), clip=0.05, se="robust"),
              lambda d=data: dowhy_ipw(d)),
-            ("IPW, default (MLE + sandwich)", lambda d=data: ipw(d, "T", "Y", COVARIATES), None),
+            ("IPW, default (MLE + sandwich)", lambda d=data: ipw(d, outcome="Y", treatment="T",
+                                                                 covariates=COVARIATES), None),
             ("standardization vs statsmodels OLS",
-             lambda d=data: standardization(d, "T", "Y", COVARIATES),
+             lambda d=data: standardization(d, outcome="Y", treatment="T", covariates=COVARIATES),
              lambda d=data: statsmodels_standardization(d)),
             ("AIPW vs DoubleML IRM (2-fold)",
-             lambda d=data: aipw(d, "T", "Y", COVARIATES), lambda d=data: doubleml_irm(d)),
+             lambda d=data: aipw(d, outcome="Y", treatment="T", covariates=COVARIATES), lambda d=data: doubleml_irm(d)),
         ]
         for name, ours, theirs in pairs:
             ours_s = timed(ours, repeat)

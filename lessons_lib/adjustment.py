@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -38,9 +39,9 @@ __all__ = ["backdoor_adjustment", "frontdoor_adjustment", "frontdoor_linear"]
 def _adjustment_names(adjustment: str | Sequence[str], treatment: str, outcome: str) -> list[str]:
     names = [adjustment] if isinstance(adjustment, str) else list(adjustment)
     if not all(isinstance(v, str) for v in names):
-        raise ValueError("adjustment must be a list of column names, e.g. ['loyal', 'mobile'] (or [])")
+        raise ValueError("covariates (the adjustment set) must be a list of column names, e.g. ['loyal', 'mobile'] (or [])")
     if len(set(names)) != len(names):
-        raise ValueError(f"adjustment lists a column twice: {names}")
+        raise ValueError(f"covariates (the adjustment set) lists a column twice: {names}")
     clash = {treatment, outcome} & set(names)
     if clash:
         raise ValueError(f"the adjustment set cannot contain the treatment or the outcome ({sorted(clash)})")
@@ -72,8 +73,14 @@ def _describe(columns: list[str], values: tuple) -> str:
     return ", ".join(f"{c}={v!r}" for c, v in zip(columns, values, strict=True)) or "(everyone)"
 
 
-def backdoor_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
-                        adjustment: str | Sequence[str], *, level: float = 0.95) -> Estimate:
+def backdoor_adjustment(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: str | Sequence[str],
+    level: float = 0.95,
+) -> Estimate:
     """The ATE by the backdoor adjustment formula, stratifying on discrete variables.
 
     Estimand: E[Y | do(T=1)] - E[Y | do(T=0)], identified when the adjustment set S
@@ -96,13 +103,13 @@ def backdoor_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
     >>> s = rng.binomial(1, 0.5, 4_000)
     >>> t = rng.binomial(1, 0.2 + 0.6 * s)
     >>> y = 1.0 * t + 2.0 * s + rng.normal(size=4_000)
-    >>> est = backdoor_adjustment(pd.DataFrame({"S": s, "T": t, "Y": y}), "T", "Y", ["S"])
+    >>> est = backdoor_adjustment(pd.DataFrame({"S": s, "T": t, "Y": y}), outcome="Y", treatment="T", covariates=["S"])
     >>> est.covers(1.0)
     True
     """
     require_frame(data)
     require_level(level)
-    names = _adjustment_names(adjustment, treatment, outcome)
+    names = _adjustment_names(covariates, treatment, outcome)
     require_columns(data, [outcome])
     require_columns(data, names, numeric=False)
     t = require_binary(data, treatment)
@@ -144,8 +151,14 @@ def backdoor_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
     )
 
 
-def frontdoor_adjustment(data: pd.DataFrame, treatment: str, mediator: str, outcome: str,
-                         *, level: float = 0.95) -> Estimate:
+def frontdoor_adjustment(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    mediator: str,
+    level: float = 0.95,
+) -> Estimate:
     """The ATE by the frontdoor formula, for a binary treatment and a discrete mediator.
 
     Estimand: E[Y | do(T=1)] - E[Y | do(T=0)], identified when M satisfies the frontdoor
@@ -168,7 +181,7 @@ def frontdoor_adjustment(data: pd.DataFrame, treatment: str, mediator: str, outc
     >>> t = rng.binomial(1, 0.2 + 0.6 * u)
     >>> m = rng.binomial(1, 0.1 + 0.6 * t)
     >>> y = rng.binomial(1, 0.05 + 0.3 * m + 0.4 * u)
-    >>> est = frontdoor_adjustment(pd.DataFrame({"T": t, "M": m, "Y": y}), "T", "M", "Y")
+    >>> est = frontdoor_adjustment(pd.DataFrame({"T": t, "M": m, "Y": y}), outcome="Y", mediator="M", treatment="T")
     >>> est.covers(0.3 * 0.6)
     True
     """
@@ -220,18 +233,20 @@ def frontdoor_adjustment(data: pd.DataFrame, treatment: str, mediator: str, outc
 
 
 def _ols(y: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    design = np.column_stack([np.ones(len(y)), *columns])
-    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    if rank < design.shape[1]:
-        raise ValueError("the regression design is singular: a variable is constant or collinear with another")
-    residuals = y - design @ coef
-    sigma2 = residuals @ residuals / (len(y) - design.shape[1])
-    covariance = sigma2 * np.linalg.inv(design.T @ design)
-    return coef, np.sqrt(np.diag(covariance))
+    """Coefficients and classical (homoskedastic) standard errors, as DoWhy computes them."""
+    fit = ols(y, np.column_stack([np.ones(len(y)), *columns]), cov_type="nonrobust",
+              what="the frontdoor regressions")
+    return fit.params, fit.bse
 
 
-def frontdoor_linear(data: pd.DataFrame, treatment: str, mediator: str, outcome: str,
-                     *, level: float = 0.95) -> Estimate:
+def frontdoor_linear(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    mediator: str,
+    level: float = 0.95,
+) -> Estimate:
     """The frontdoor effect in a linear model: the product of two regression slopes.
 
     Estimand: dE[Y | do(T = t)] / dt when M satisfies the frontdoor criterion and the
@@ -250,7 +265,7 @@ def frontdoor_linear(data: pd.DataFrame, treatment: str, mediator: str, outcome:
     >>> t = u + rng.normal(size=5_000)
     >>> m = 0.8 * t + rng.normal(size=5_000)
     >>> y = 1.5 * m + 2 * u + rng.normal(size=5_000)
-    >>> frontdoor_linear(pd.DataFrame({"T": t, "M": m, "Y": y}), "T", "M", "Y").covers(1.2)
+    >>> frontdoor_linear(pd.DataFrame({"T": t, "M": m, "Y": y}), outcome="Y", mediator="M", treatment="T").covers(1.2)
     True
     """
     require_frame(data)
@@ -267,4 +282,4 @@ def frontdoor_linear(data: pd.DataFrame, treatment: str, mediator: str, outcome:
     se = float(np.sqrt(a**2 * se_b**2 + b**2 * se_a**2))
     return Estimate.from_se(a * b, se, n=len(y), estimand="ATE", level=level,
                             method=f"frontdoor, two-stage regression (through {mediator})",
-                            extra={"first stage": float(a), "second stage": float(b)})
+                            extra={"first_stage": float(a), "second_stage": float(b)})

@@ -242,7 +242,13 @@ def _check_alpha(alpha: float) -> None:
         raise ValueError(f"alpha is the significance level of each test, a number in (0, 1) such as 0.05; got {alpha!r}")
 
 
-def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: Sequence[str] = ()) -> float:
+def fisher_z_test(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    given: Sequence[str] = (),
+) -> float:
     """p-value of Fisher's z test of X _||_ Y | S (partial correlation zero).
 
     Formula: r = -P_xy / sqrt(P_xx P_yy) with P the inverse of the correlation matrix of
@@ -254,7 +260,7 @@ def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: Sequence[str] = ())
     -------
     >>> rng = np.random.default_rng(0)
     >>> z = rng.normal(size=500); df = pd.DataFrame({"x": z + rng.normal(size=500), "y": z + rng.normal(size=500), "z": z})
-    >>> fisher_z_test(df, "x", "y") < 0.05, fisher_z_test(df, "x", "y", ["z"]) > 0.05
+    >>> fisher_z_test(df, x="x", y="y") < 0.05, fisher_z_test(df, x="x", y="y", given=["z"]) > 0.05
     (True, True)
     """
     given = [given] if isinstance(given, str) else list(given)
@@ -266,8 +272,12 @@ def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: Sequence[str] = ())
 
 
 # ------------------------------------------------------------------------------ step 1: skeleton
-def skeleton(data: pd.DataFrame, alpha: float = 0.05, *,
-             columns: Sequence[str] | None = None) -> tuple[dict[str, set[str]], dict[frozenset, list[tuple[str, ...]]], int]:
+def skeleton(
+    data: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    columns: Sequence[str] | None = None,
+) -> tuple[dict[str, set[str]], dict[frozenset, list[tuple[str, ...]]], int]:
     """Step 1 of PC (stable): remove edges between conditionally independent variables.
 
     Returns ``(adjacent, separating_sets, n_tests)``: each node's neighbours, and for
@@ -398,7 +408,12 @@ def apply_meek_rules(cpdag: CPDAG) -> CPDAG:
 
 
 # ------------------------------------------------------------------------------ the whole PC
-def pc(data: pd.DataFrame, alpha: float = 0.05, *, columns: Sequence[str] | None = None) -> PCResult:
+def pc(
+    data: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    columns: Sequence[str] | None = None,
+) -> PCResult:
     """The PC algorithm (stable) with Fisher's z test: the CPDAG of the data's causal graph.
 
     Estimand: the Markov equivalence class (CPDAG) of the DAG that generated the data.

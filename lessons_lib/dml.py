@@ -76,13 +76,13 @@ def cross_fit_predict(model: object, features: np.ndarray, target: np.ndarray,
 
 def partially_linear(
     data: pd.DataFrame,
+    *,
     outcome: str,
     treatment: str,
     covariates: Sequence[str],
-    model_y: object,
-    model_t: object,
+    outcome_model: object,
+    treatment_model: object,
     n_folds: int = 5,
-    *,
     seed: int = 0,
     folds: np.ndarray | None = None,
     n_repeats: int = 1,
@@ -113,8 +113,8 @@ def partially_linear(
     data : one row per unit.
     outcome, treatment : column names; the treatment may be 0/1 or continuous.
     covariates : the columns X to partial out.
-    model_y : any scikit-learn regressor for l(X) = E[Y | X].
-    model_t : any scikit-learn regressor, or a classifier with ``predict_proba`` when the
+    outcome_model : any scikit-learn regressor for l(X) = E[Y | X].
+    treatment_model : any scikit-learn regressor, or a classifier with ``predict_proba`` when the
         treatment is 0/1, for m(X) = E[T | X].
     n_folds : number of cross-fitting folds (ignored when ``folds`` is given).
     seed : seeds the shuffled K-fold split (see `fold_ids`).
@@ -125,7 +125,7 @@ def partially_linear(
         ``n_rep`` aggregation). Makes the estimate depend less on one split.
     level : confidence level of the interval.
 
-    Returns an `Estimate` (estimand "theta (partially linear)"), with extras: the number of
+    Returns an `Estimate` (estimand "theta"), with extras: the number of
     folds and the R^2 of the two nuisance predictions.
 
     Agrees with ``doubleml.DoubleMLPLR(..., score="partialling out")`` to machine
@@ -138,7 +138,7 @@ def partially_linear(
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_features(1_000, seed=1)
     >>> X = [c for c in sim.data.columns if c.startswith("x")]
-    >>> est = partially_linear(sim.data, "Y", "T", X, LinearRegression(), LinearRegression())
+    >>> est = partially_linear(sim.data, outcome="Y", treatment="T", covariates=X, outcome_model=LinearRegression(), treatment_model=LinearRegression())
     >>> est.covers(sim.ate)
     True
     """
@@ -157,8 +157,8 @@ def partially_linear(
             "remove it from covariates"
         )
     require_columns(data, [outcome, treatment, *covariates])
-    require_model(model_y, "model_y", needs=("fit", "predict"))
-    require_model(model_t, "model_t", needs=("fit", "predict"))
+    require_model(outcome_model, "outcome_model", needs=("fit", "predict"))
+    require_model(treatment_model, "treatment_model", needs=("fit", "predict"))
     y = data[outcome].to_numpy(dtype=float)
     t = data[treatment].to_numpy(dtype=float)
     x = data[covariates].to_numpy(dtype=float)
@@ -168,17 +168,17 @@ def partially_linear(
             f"treatment column '{treatment}' takes a single value: an effect needs units "
             "with different treatments"
         )
-    if is_classifier(model_t):
-        require_model(model_t, "model_t", needs=("fit", "predict_proba"))
+    if is_classifier(treatment_model):
+        require_model(treatment_model, "treatment_model", needs=("fit", "predict_proba"))
         if not np.isin(np.unique(t), [0.0, 1.0]).all():
             raise ValueError(
-                f"model_t is a classifier, but treatment '{treatment}' is not 0/1; use a "
+                f"treatment_model is a classifier, but treatment '{treatment}' is not 0/1; use a "
                 "regressor for a continuous treatment"
             )
-    if is_classifier(model_y):
+    if is_classifier(outcome_model):
         raise ValueError(
-            "model_y must be a regressor (it predicts the outcome's conditional mean); "
-            f"got the classifier {type(model_y).__name__}"
+            "outcome_model must be a regressor (it predicts the outcome's conditional mean); "
+            f"got the classifier {type(outcome_model).__name__}"
         )
 
     if not isinstance(n_repeats, (int, np.integer)) or isinstance(n_repeats, bool) or n_repeats < 1:
@@ -190,7 +190,7 @@ def partially_linear(
         splits = [fold_ids(n, n_folds, seed=seed + r) for r in range(n_repeats)]
     else:
         splits = [_check_folds(folds, n)]
-    fits = [_partial_out(x, y, t, model_y, model_t, split) for split in splits]
+    fits = [_partial_out(x, y, t, outcome_model, treatment_model, split) for split in splits]
     thetas = np.array([fit[0] for fit in fits])
     ses = np.array([fit[1] for fit in fits])
     theta = float(np.median(thetas))
@@ -198,26 +198,26 @@ def partially_linear(
     se = float((upper - theta) / 1.96) if n_repeats > 1 else float(ses[0])
     r2_y, r2_t = fits[0][2], fits[0][3]
     n_used_folds = len(np.unique(splits[0]))
-    extra = {"n_folds": n_used_folds, "R2 of outcome model": r2_y, "R2 of treatment model": r2_t}
+    extra = {"n_folds": n_used_folds, "outcome_model_r2": r2_y, "treatment_model_r2": r2_t}
     if n_repeats > 1:
         extra["n_repeats"] = n_repeats
-        extra["spread of repeated estimates"] = float(np.ptp(thetas))
+        extra["spread_of_repeated_estimates"] = float(np.ptp(thetas))
     method = f"double ML, partialling out, {n_used_folds}-fold cross-fitting"
     if n_repeats > 1:
         method += f", median of {n_repeats} splits"
-    return Estimate.from_se(theta, se, n=n, estimand="theta (partially linear)", method=method,
+    return Estimate.from_se(theta, se, n=n, estimand="theta", method=method,
                             level=level, extra=extra)
 
 
-def _partial_out(x: np.ndarray, y: np.ndarray, t: np.ndarray, model_y: object, model_t: object,
+def _partial_out(x: np.ndarray, y: np.ndarray, t: np.ndarray, outcome_model: object, treatment_model: object,
                  folds: np.ndarray) -> tuple[float, float, float, float]:
     """One cross-fitted partialling out: (theta, se, R^2 of l_hat, R^2 of m_hat)."""
     n = len(y)
-    l_hat = cross_fit_predict(model_y, x, y, folds)
-    m_hat = cross_fit_predict(model_t, x, t, folds)
+    l_hat = cross_fit_predict(outcome_model, x, y, folds)
+    m_hat = cross_fit_predict(treatment_model, x, t, folds)
     if not (np.isfinite(l_hat).all() and np.isfinite(m_hat).all()):
         raise ValueError("a nuisance model returned NaN or infinite predictions; check the learners")
-    if is_classifier(model_t) and ((m_hat <= 0) | (m_hat >= 1)).any():
+    if is_classifier(treatment_model) and ((m_hat <= 0) | (m_hat >= 1)).any():
         raise ValueError(
             "no overlap: the treatment model predicts a propensity of exactly 0 or 1 for "
             f"{int(((m_hat <= 0) | (m_hat >= 1)).sum())} unit(s), whose treatment X determines; "
@@ -232,7 +232,7 @@ def _partial_out(x: np.ndarray, y: np.ndarray, t: np.ndarray, model_y: object, m
             "no overlap: once X is partialled out the treatment has almost no variation left "
             f"(the treatment model explains {1 - mean_v2 / np.var(t):.4%} of it), so theta is "
             "not identified; drop the covariates that determine the treatment or use a less "
-            "flexible model_t"
+            "flexible treatment_model"
         )
     theta = np.mean(v * u) / mean_v2
     psi = v * (u - theta * v)

@@ -39,10 +39,10 @@ def aipw_scores(treatment: np.ndarray, outcome: np.ndarray, propensity: np.ndarr
 
 def aipw(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    covariates: Sequence[str],
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
     propensity_covariates: Sequence[str] | None = None,
     outcome_covariates: Sequence[str] | None = None,
     propensity_model: object | None = None,
@@ -78,7 +78,7 @@ def aipw(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(4_000, seed=1)
-    >>> est = aipw(sim.data, "T", "Y", ["prior_spend", "visits", "mobile"])
+    >>> est = aipw(sim.data, outcome="Y", treatment="T", covariates=["prior_spend", "visits", "mobile"])
     >>> est.covers(sim.ate)
     True
     """
@@ -88,9 +88,11 @@ def aipw(
         raise ValueError(f"clip must be a number between 0 and 0.5, such as 0.01; got {clip!r}")
     prop_cov = list(propensity_covariates) if propensity_covariates is not None else covariates
     out_cov = list(outcome_covariates) if outcome_covariates is not None else covariates
-    m1, m0 = potential_outcome_predictions(data, treatment, outcome, out_cov,
-                                           interactions=interactions, model=outcome_model)
-    e, _ = propensity_scores(data, treatment, prop_cov, propensity_model)
+    m1, m0 = potential_outcome_predictions(data, outcome=outcome, treatment=treatment,
+                                           covariates=out_cov, interactions=interactions,
+                                           outcome_model=outcome_model)
+    e, _ = propensity_scores(data, treatment=treatment, covariates=prop_cov,
+                             propensity_model=propensity_model)
     if clip is not None:
         e = np.clip(e, clip, 1 - clip)
     t = data[treatment].to_numpy(dtype=float)
@@ -101,6 +103,6 @@ def aipw(
     return Estimate.from_se(
         value, std_error, n=len(phi), estimand="ATE",
         method="AIPW (doubly robust); SE from the influence function", level=level,
-        extra={"outcome-model part": float(np.mean(m1 - m0)),
-               "weighted-residual correction": float(np.mean(phi - (m1 - m0)))},
+        extra={"outcome_model_part": float(np.mean(m1 - m0)),
+               "weighted_residual_correction": float(np.mean(phi - (m1 - m0)))},
     )

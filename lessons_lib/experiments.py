@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -32,7 +33,11 @@ from lessons_lib.estimate import Estimate
 
 
 def difference_in_means(
-    data: pd.DataFrame, treatment: str = "T", outcome: str = "Y", *, level: float = 0.95
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    level: float = 0.95,
 ) -> Estimate:
     """The difference in means with Welch's (Neyman's) standard error.
 
@@ -52,7 +57,7 @@ def difference_in_means(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(4_000, seed=3, randomized=True)
-    >>> est = difference_in_means(sim.data, "T", "Y")
+    >>> est = difference_in_means(sim.data, outcome="Y", treatment="T")
     >>> est.covers(sim.ate)
     True
     """
@@ -83,7 +88,7 @@ def difference_in_means(
         method="difference in means (Welch)",
         level=level,
         df=df,
-        extra={"n_treated": n1, "n_control": n0, "df": float(df)},
+        extra={"n_treated": n1, "n_control": n0},
     )
 
 
@@ -137,7 +142,11 @@ def _outcome_and_treatment(
 
 
 def t_test(
-    data: pd.DataFrame, treatment: str = "T", outcome: str = "Y", *, equal_var: bool = False
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    equal_var: bool = False,
 ) -> TestResult:
     """The two-sample t-test of "no difference in mean outcome" between the arms.
 
@@ -153,7 +162,7 @@ def t_test(
     ``scipy.stats.ttest_ind(y1, y0, equal_var=...)``. See chapter 02.
 
     >>> from lessons_lib import simulate
-    >>> result = t_test(simulate.banner_shop(4_000, seed=3, randomized=True).data)
+    >>> result = t_test(simulate.banner_shop(4_000, seed=3, randomized=True).data, outcome="Y", treatment="T")
     >>> result.pvalue < 0.05
     True
     """
@@ -184,9 +193,9 @@ def t_test(
 
 def randomization_test(
     data: pd.DataFrame,
-    treatment: str = "T",
-    outcome: str = "Y",
     *,
+    outcome: str,
+    treatment: str,
     n_permutations: int = 10_000,
     seed: int = 0,
     max_exact: int = 100_000,
@@ -210,7 +219,7 @@ def randomization_test(
 
     >>> from lessons_lib import simulate
     >>> shoppers = simulate.six_shoppers()
-    >>> result = randomization_test(shoppers)
+    >>> result = randomization_test(shoppers, outcome="Y", treatment="T")
     >>> result.extra["assignments"], round(result.pvalue, 2)
     (20, 1.0)
     """
@@ -259,10 +268,10 @@ def randomization_test(
 
 def regression_adjustment(
     data: pd.DataFrame,
-    treatment: str = "T",
-    outcome: str = "Y",
-    covariates: Sequence[str] = (),
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str] = (),
     level: float = 0.95,
 ) -> Estimate:
     """Lin's (2013) interacted regression adjustment with HC2 robust standard errors.
@@ -288,8 +297,8 @@ def regression_adjustment(
 
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(4_000, seed=3, randomized=True)
-    >>> est = regression_adjustment(sim.data, "T", "Y", ["prior_spend", "visits", "mobile"])
-    >>> est.se < difference_in_means(sim.data, "T", "Y").se
+    >>> est = regression_adjustment(sim.data, outcome="Y", treatment="T", covariates=["prior_spend", "visits", "mobile"])
+    >>> est.se < difference_in_means(sim.data, outcome="Y", treatment="T").se
     True
     """
     require_frame(data)
@@ -307,43 +316,20 @@ def regression_adjustment(
     x = data[covariates].to_numpy(dtype=float)
     centred = x - x.mean(axis=0)
     design = np.column_stack([np.ones(len(y)), t, centred, t[:, None] * centred])
-    q, r = np.linalg.qr(design)
-    diagonal = np.abs(np.diag(r))
-    if diagonal.min() <= 1e-10 * diagonal.max():
-        raise ValueError(
-            "the regression design is singular: a covariate is constant within a treatment arm "
-            f"or a linear combination of others (covariates {covariates}); drop it"
-        )
-    coefficients = np.linalg.solve(r, q.T @ y)
-    residuals = y - design @ coefficients
-    leverage = np.sum(q**2, axis=1)
-    if leverage.max() >= 1 - 1e-10:
-        raise ValueError(
-            "a unit has leverage 1 (it alone determines a coefficient), so the HC2 standard error "
-            "is undefined; use fewer covariates or coarser ones"
-        )
-    r_inv = np.linalg.inv(r)  # (D'D)^-1 = R^-1 R^-T
-    scaled = q * (residuals / np.sqrt(1 - leverage))[:, None]
-    meat = scaled.T @ scaled
-    covariance = r_inv @ meat @ r_inv.T
-    se = float(np.sqrt(covariance[1, 1]))
-    return Estimate.from_se(
-        coefficients[1],
-        se,
-        n=len(y),
-        estimand="ATE",
-        method="regression adjustment (Lin, HC2)",
-        level=level,
+    names = ["const", treatment, *covariates, *(f"{treatment} x {c}" for c in covariates)]
+    fit = ols(y, design, cov_type="HC2", names=names, what="Lin's regression adjustment")
+    return Estimate.from_fit(
+        fit, 1, estimand="ATE", method="regression adjustment (Lin, HC2)", level=level,
         extra={"covariates": len(covariates)},
     )
 
 
 def cuped(
     data: pd.DataFrame,
-    treatment: str = "T",
-    outcome: str = "Y",
-    pre_outcome: str = "Y_pre",
     *,
+    outcome: str,
+    treatment: str,
+    pre_outcome: str,
     level: float = 0.95,
 ) -> Estimate:
     """CUPED: the difference in means of an outcome adjusted with its pre-experiment value.
@@ -366,8 +352,8 @@ def cuped(
 
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(4_000, seed=3, randomized=True)
-    >>> est = cuped(sim.data, "T", "Y", "prior_spend")
-    >>> round(est.extra["variance reduction"], 2)
+    >>> est = cuped(sim.data, outcome="Y", treatment="T", pre_outcome="prior_spend")
+    >>> round(est.extra["variance_reduction"], 2)
     0.85
     """
     require_frame(data)
@@ -386,7 +372,7 @@ def cuped(
     theta = float(np.cov(y, x, ddof=1)[0, 1] / variance_x)
     adjusted = y - theta * (x - x.mean())
     frame = pd.DataFrame({"T": t, "Y": adjusted})
-    plain = difference_in_means(frame, "T", "Y", level=level)
+    plain = difference_in_means(frame, outcome="Y", treatment="T", level=level)
     reduction = 1 - adjusted.var(ddof=1) / y.var(ddof=1)
     return Estimate.from_se(
         plain.value,
@@ -395,8 +381,8 @@ def cuped(
         estimand="ATE",
         method="CUPED",
         level=level,
-        df=plain.extra["df"],
-        extra={"theta": theta, "variance reduction": float(reduction)},
+        df=plain.df,
+        extra={"cuped_coefficient": theta, "variance_reduction": float(reduction)},
     )
 
 
@@ -589,5 +575,5 @@ def sample_ratio_mismatch(
     pvalue = float(stats.chi2.sf(statistic, df))
     return TestResult(
         statistic, pvalue, "sample-ratio mismatch (chi-square)",
-        extra={"df": df, "observed share": float(observed[0] / observed.sum())},
+        extra={"df": df, "observed_share": float(observed[0] / observed.sum())},
     )

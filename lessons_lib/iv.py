@@ -122,8 +122,14 @@ def _first_stage_stats(t: np.ndarray, exog: np.ndarray, z: np.ndarray, instrumen
             "partial R2": float(explained / (t_tilde @ t_tilde))}
 
 
-def first_stage(data: pd.DataFrame, treatment: str, instruments: str | Sequence[str],
-                covariates: Sequence[str] = (), *, cov_type: str = "robust") -> pd.Series:
+def first_stage(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    instruments: str | Sequence[str],
+    covariates: Sequence[str] = (),
+    cov_type: str = "robust",
+) -> pd.Series:
     """The first stage: how strongly the instruments move the treatment.
 
     Regresses T on the instruments and covariates and returns the instruments'
@@ -150,9 +156,16 @@ def first_stage(data: pd.DataFrame, treatment: str, instruments: str | Sequence[
     return pd.Series(out, name="first stage")
 
 
-def two_stage_least_squares(data: pd.DataFrame, outcome: str, treatment: str,
-                            instruments: str | Sequence[str], covariates: Sequence[str] = (),
-                            *, cov_type: str = "robust", level: float = 0.95) -> Estimate:
+def two_stage_least_squares(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    instruments: str | Sequence[str],
+    covariates: Sequence[str] = (),
+    cov_type: str = "robust",
+    level: float = 0.95,
+) -> Estimate:
     """Two-stage least squares (2SLS) for the effect of one treatment.
 
     Model: Y = a + tau T + X'b + e, with T possibly correlated with e (confounded) and
@@ -168,7 +181,7 @@ def two_stage_least_squares(data: pd.DataFrame, outcome: str, treatment: str,
     Estimand: with one binary instrument, a binary treatment and monotonicity, the LATE,
     the average effect among compliers; in a linear constant-effect model, tau itself.
 
-    Assumptions: relevance (check ``extra["first-stage F"]``: below ~10 the estimate is
+    Assumptions: relevance (check ``extra["first_stage_f"]``: below ~10 the estimate is
     biased towards OLS and its interval unreliable), independence, exclusion.
 
     Returns an `Estimate` with ``extra`` holding the first-stage F statistic, the
@@ -178,8 +191,8 @@ def two_stage_least_squares(data: pd.DataFrame, outcome: str, treatment: str,
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.concert_in_the_rain(5_000, seed=1)
-    >>> est = two_stage_least_squares(sim.data, "happiness", "attended", ["rain"])
-    >>> est.covers(sim.truth["LATE"]), est.extra["first-stage F"] > 100
+    >>> est = two_stage_least_squares(sim.data, outcome="happiness", treatment="attended", instruments=["rain"])
+    >>> est.covers(sim.truth["LATE"]), est.extra["first_stage_f"] > 100
     (True, True)
     """
     require_level(level)
@@ -202,10 +215,10 @@ def two_stage_least_squares(data: pd.DataFrame, outcome: str, treatment: str,
     else:
         scores = fitted * resid[:, None]
         cov = bread @ (scores.T @ scores) @ bread
-    extra = {"first-stage F": float(stage_one["F"]), "instruments": len(instruments),
+    extra = {"first_stage_f": float(stage_one["F"]), "instruments": len(instruments),
              "covariance": cov_type}
     if len(instruments) == 1:
-        extra["first-stage coefficient"] = float(stage_one["coef"][0])
+        extra["first_stage_coefficient"] = float(stage_one["coef"][0])
     binary_iv = len(instruments) == 1 and not covariates and \
         set(np.unique(t)) <= {0.0, 1.0} and set(np.unique(z)) <= {0.0, 1.0}
     return Estimate.from_se(coef[-1], np.sqrt(cov[-1, -1]), n=n,
@@ -213,8 +226,14 @@ def two_stage_least_squares(data: pd.DataFrame, outcome: str, treatment: str,
                             method="two-stage least squares", level=level, extra=extra)
 
 
-def wald_estimator(data: pd.DataFrame, outcome: str, treatment: str, instrument: str, *,
-                   level: float = 0.95) -> Estimate:
+def wald_estimator(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    instrument: str,
+    level: float = 0.95,
+) -> Estimate:
     """The Wald estimator: the instrument's effect on Y divided by its effect on T.
 
         LATE_hat = (mean Y[Z=1] - mean Y[Z=0]) / (mean T[Z=1] - mean T[Z=0])
@@ -227,7 +246,7 @@ def wald_estimator(data: pd.DataFrame, outcome: str, treatment: str, instrument:
 
     >>> from lessons_lib import simulate
     >>> sim = simulate.concert_in_the_rain(5_000, seed=1)
-    >>> round(wald_estimator(sim.data, "happiness", "attended", "rain").value, 2)
+    >>> round(wald_estimator(sim.data, outcome="happiness", treatment="attended", instrument="rain").value, 2)
     0.91
     """
     require_frame(data)
@@ -242,6 +261,7 @@ def wald_estimator(data: pd.DataFrame, outcome: str, treatment: str, instrument:
             "so the Wald ratio divides by zero"
         )
     ratio = (y[z == 1].mean() - y[z == 0].mean()) / jump_t
-    est = two_stage_least_squares(data, outcome, treatment, [instrument], level=level)
+    est = two_stage_least_squares(data, outcome=outcome, treatment=treatment,
+                                  instruments=[instrument], level=level)
     return Estimate.from_se(ratio, est.se, n=est.n, estimand=est.estimand, level=level,
                             method="Wald estimator (IV ratio)", extra=est.extra)

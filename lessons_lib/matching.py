@@ -232,12 +232,12 @@ def _logit(propensity: np.ndarray) -> np.ndarray:
 
 def match(
     data: pd.DataFrame,
+    *,
     treatment: str,
     covariates: Sequence[str],
-    *,
     on: str = "propensity",
     propensity: np.ndarray | None = None,
-    model: object | None = None,
+    propensity_model: object | None = None,
     scale: str = "logit",
     n_neighbors: int = 1,
     replace: bool = True,
@@ -247,7 +247,7 @@ def match(
 
     on="propensity" (the default): e(X) is estimated by an unpenalized logistic regression
       of the treatment on ``covariates`` (`lessons_lib.propensity.logistic_propensity`), or
-      by any scikit-learn classifier passed as ``model``
+      by any scikit-learn classifier passed as ``propensity_model``
       (`lessons_lib.propensity.estimate_propensity`), or taken from ``propensity`` when you
       computed it yourself; units are matched on its
       logit (``scale="logit"``, which spreads out scores near 0 and 1) or on e(X) itself
@@ -272,10 +272,11 @@ def match(
     if on == "propensity":
         if scale not in ("logit", "propensity"):
             raise ValueError(f"scale must be 'logit' or 'propensity'; got {scale!r}")
-        if propensity is None and model is None:
-            propensity = logistic_propensity(data, treatment, covariates)
+        if propensity is None and propensity_model is None:
+            propensity = logistic_propensity(data, treatment=treatment, covariates=covariates)
         elif propensity is None:
-            propensity = estimate_propensity(data, treatment, covariates, model)
+            propensity = estimate_propensity(data, treatment=treatment, covariates=covariates,
+                                             propensity_model=propensity_model)
         propensity = np.asarray(propensity, dtype=float)
         if propensity.shape != (len(data),):
             raise ValueError(
@@ -314,13 +315,13 @@ def _same_arm_variance(points: np.ndarray, y: np.ndarray, rows: np.ndarray) -> n
 
 def matching_att(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    covariates: Sequence[str],
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
     on: str = "propensity",
     propensity: np.ndarray | None = None,
-    model: object | None = None,
+    propensity_model: object | None = None,
     scale: str = "logit",
     n_neighbors: int = 1,
     replace: bool = True,
@@ -364,8 +365,8 @@ def matching_att(
 
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(2_000, seed=23)
-    >>> est = matching_att(sim.data, "T", "Y", ["prior_spend", "visits", "mobile"],
-    ...                    bias_correction=True)
+    >>> est = matching_att(sim.data, outcome="Y", treatment="T",
+    ...                    covariates=["prior_spend", "visits", "mobile"], bias_correction=True)
     >>> est.covers(sim.att)
     True
     """
@@ -374,10 +375,9 @@ def matching_att(
     require_columns(data, [outcome])
     if outcome in covariates or treatment in covariates:
         raise ValueError("covariates must not include the treatment or the outcome column")
-    matches = match(
-        data, treatment, covariates, on=on, propensity=propensity, model=model, scale=scale,
-        n_neighbors=n_neighbors, replace=replace, caliper=caliper,
-    )
+    matches = match(data, treatment=treatment, covariates=covariates, on=on,
+                    propensity=propensity, propensity_model=propensity_model, scale=scale,
+                    n_neighbors=n_neighbors, replace=replace, caliper=caliper)
     n_matched = len(matches.treated)
     if n_matched < 2:
         raise ValueError(
@@ -422,9 +422,9 @@ def matching_att(
                "(Abadie-Imbens SE)",
         level=level,
         extra={
-            "treated matched": n_matched,
-            "treated unmatched": len(matches.unmatched),
-            "distinct controls": int(np.count_nonzero(times_used)),
+            "treated_matched": n_matched,
+            "treated_unmatched": len(matches.unmatched),
+            "distinct_controls": int(np.count_nonzero(times_used)),
         },
     )
 
@@ -449,7 +449,11 @@ def _regression_adjustment(
 
 
 def balance_table(
-    data: pd.DataFrame, treatment: str, covariates: Sequence[str], matches: Matches
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    covariates: Sequence[str],
+    matches: Matches,
 ) -> pd.DataFrame:
     """Standardized mean differences of each covariate before and after matching.
 
@@ -457,6 +461,7 @@ def balance_table(
     matched sample by `Matches.weights`, on the same (unmatched) pooled-SD scale, so the
     two columns are comparable. |SMD| below 0.1 is the usual mark of balance. See chapter 03.
     """
-    before = standardized_mean_differences(data, treatment, covariates)
-    after = standardized_mean_differences(data, treatment, covariates, weights=matches.weights)
+    before = standardized_mean_differences(data, treatment=treatment, covariates=covariates)
+    after = standardized_mean_differences(data, treatment=treatment, covariates=covariates,
+                                          weights=matches.weights)
     return pd.DataFrame({"before": before, "after": after})

@@ -168,13 +168,19 @@ def _interval(value: float, se: float, level: float) -> tuple[float, float]:
 # Two groups, two periods
 
 
-def did_table(data: pd.DataFrame, outcome: str, group: str, post: str) -> pd.DataFrame:
+def did_table(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    group: str,
+    post: str,
+) -> pd.DataFrame:
     """The 2x2 table of mean outcomes: rows are groups, columns before / after / change.
 
     The difference in differences is the last column's treated row minus its control row.
 
     >>> df = pd.DataFrame({"Y": [42, 56, 38, 46], "G": [1, 1, 0, 0], "P": [0, 1, 0, 1]})
-    >>> did_table(df, "Y", "G", "P")["change"].tolist()
+    >>> did_table(df, outcome="Y", group="G", post="P")["change"].tolist()
     [8.0, 14.0]
     """
     require_frame(data)
@@ -195,8 +201,15 @@ def did_table(data: pd.DataFrame, outcome: str, group: str, post: str) -> pd.Dat
     return table
 
 
-def did_2x2(data: pd.DataFrame, outcome: str, group: str, post: str, *,
-            cluster: str | None = None, level: float = 0.95) -> Estimate:
+def did_2x2(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    group: str,
+    post: str,
+    cluster: str | None = None,
+    level: float = 0.95,
+) -> Estimate:
     """Difference in differences for two groups and two periods.
 
     Estimand: the ATT in the after period, E[Y(1) - Y(0) | G=1, P=1].
@@ -215,14 +228,14 @@ def did_2x2(data: pd.DataFrame, outcome: str, group: str, post: str, *,
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_regions(seed=5)
     >>> two = sim.data[sim.data["month"].isin([-1, 0])]
-    >>> est = did_2x2(two, "Y", "region_A", "post", cluster="shopper")
+    >>> est = did_2x2(two, outcome="Y", group="region_A", post="post", cluster="shopper")
     >>> est.covers(sim.truth["ATT"])
     True
     """
     require_frame(data)
     require_level(level)
     _require_distinct({"outcome": outcome, "group": group, "period": post})
-    did_table(data, outcome, group, post)  # checks the columns and the four cells
+    did_table(data, outcome=outcome, group=group, post=post)  # checks the columns and the four cells
     g = data[group].to_numpy(dtype=float)
     p = data[post].to_numpy(dtype=float)
     y = data[outcome].to_numpy(dtype=float)
@@ -239,7 +252,7 @@ def did_2x2(data: pd.DataFrame, outcome: str, group: str, post: str, *,
     value, se = float(beta[3]), float(np.sqrt(cov[3, 3]))
     return Estimate.from_se(value, se, n=len(y), estimand="ATT", level=level,
                             method="difference in differences (2x2)",
-                            extra={"clustered by": cluster or "none (HC1)"})
+                            extra={"clustered_by": cluster or "none (HC1)"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -268,9 +281,17 @@ def _fe_regression(y: np.ndarray, regressors: np.ndarray, unit: np.ndarray, n_un
     return _cluster_ols(x_tilde, y_tilde, w, unit, n_params)
 
 
-def two_way_fixed_effects(data: pd.DataFrame, outcome: str, treatment: str, unit: str,
-                          time: str, *, covariates: Sequence[str] = (),
-                          weights: str | None = None, level: float = 0.95) -> Estimate:
+def two_way_fixed_effects(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    unit: str,
+    time: str,
+    covariates: Sequence[str] = (),
+    weights: str | None = None,
+    level: float = 0.95,
+) -> Estimate:
     """The two-way fixed effects (TWFE) difference in differences.
 
     Model: Y_it = alpha_i + lambda_t + tau D_it + X_it' beta + e_it, fitted by (weighted)
@@ -290,7 +311,7 @@ def two_way_fixed_effects(data: pd.DataFrame, outcome: str, treatment: str, unit
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_regions(seed=0)
-    >>> est = two_way_fixed_effects(sim.data, "Y", "T", unit="shopper", time="month")
+    >>> est = two_way_fixed_effects(sim.data, outcome="Y", treatment="T", unit="shopper", time="month")
     >>> est.covers(sim.truth["ATT"])
     True
     """
@@ -314,10 +335,16 @@ def two_way_fixed_effects(data: pd.DataFrame, outcome: str, treatment: str, unit
     return Estimate.from_se(beta[0], np.sqrt(cov[0, 0]), n=len(y), estimand="ATT",
                             method="two-way fixed effects", level=level,
                             extra={"units": n_units, "periods": n_times,
-                                   "clustered by": unit})
+                                   "clustered_by": unit})
 
 
-def first_treatment_period(data: pd.DataFrame, treatment: str, unit: str, time: str) -> pd.Series:
+def first_treatment_period(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    unit: str,
+    time: str,
+) -> pd.Series:
     """Each row's first period of treatment (NaN for never-treated units).
 
     Treatment must be absorbing (once on, it stays on); otherwise a ValueError.
@@ -348,9 +375,19 @@ def _first_treated(data: pd.DataFrame, first_treated: str) -> np.ndarray:
     return values
 
 
-def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str, first_treated: str,
-                *, leads: int = 4, lags: int = 4, reference: int = -1,
-                weights: str | None = None, level: float = 0.95) -> pd.DataFrame:
+def event_study(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    leads: int = 4,
+    lags: int = 4,
+    reference: int = -1,
+    weights: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """An event-study regression: one coefficient per period relative to adoption.
 
     Model: Y_it = alpha_i + lambda_t + sum_{e != reference} beta_e 1[t - G_i = e] + e_it,
@@ -420,9 +457,16 @@ def _balanced_wide(data: pd.DataFrame, outcome: str, unit: str, time: str,
     return wide, cohorts
 
 
-def group_time_effects(data: pd.DataFrame, outcome: str, unit: str, time: str,
-                       first_treated: str, *, control: str = "not_yet_treated",
-                       level: float = 0.95) -> pd.DataFrame:
+def group_time_effects(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    control: str = "not_yet_treated",
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Callaway and Sant'Anna's group-time effects ATT(g, t), without covariates.
 
     For the cohort g first treated in period g and any period t:
@@ -494,8 +538,16 @@ def _group_time(data, outcome, unit, time, first_treated, control):
     return cells, n_units
 
 
-def staggered_did(data: pd.DataFrame, outcome: str, unit: str, time: str, first_treated: str,
-                  *, control: str = "not_yet_treated", level: float = 0.95) -> Estimate:
+def staggered_did(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    control: str = "not_yet_treated",
+    level: float = 0.95,
+) -> Estimate:
     """The ATT under staggered adoption: group-time effects averaged over treated cells.
 
     Estimand: the average effect over all treated unit-periods that have a comparison,
@@ -517,7 +569,7 @@ def staggered_did(data: pd.DataFrame, outcome: str, unit: str, time: str, first_
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.staggered_rollout(seed=0)
-    >>> est = staggered_did(sim.data, "Y", "unit", "period", "first_treated")
+    >>> est = staggered_did(sim.data, outcome="Y", unit="unit", time="period", first_treated="first_treated")
     >>> est.covers(sim.truth["ATT"])
     True
     """

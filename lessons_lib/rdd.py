@@ -149,10 +149,10 @@ def _jumps(x: np.ndarray, outcomes: np.ndarray, cutoff: float, bandwidth: float,
 
 def local_linear_rd(
     data: pd.DataFrame,
+    *,
     outcome: str,
     running: str,
     cutoff: float,
-    *,
     bandwidth: float | None = None,
     kernel: str = "triangular",
     inference: str = "conventional",
@@ -175,7 +175,7 @@ def local_linear_rd(
     local *quadratic* estimate at bandwidth h (the local linear estimate minus its
     estimated bias) and uses that estimate's HC1 standard error, which accounts for the
     bias correction. The point estimate (``value``) stays the local linear one; the
-    bias-corrected centre is in ``extra["bias-corrected"]``. This is what
+    bias-corrected centre is in ``extra["bias_corrected"]``. This is what
     ``rdrobust(y, x, c, h=h, b=h, vce="hc1")`` reports in its Conventional and Robust rows.
 
     Assumptions: continuity of E[Y(0) | X = x] and E[Y(1) | X = x] at c (nothing else
@@ -189,7 +189,7 @@ def local_linear_rd(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.loyalty_cutoff(3_000, seed=1)
-    >>> est = local_linear_rd(sim.data, "Y", "loyalty", 70, bandwidth=10)
+    >>> est = local_linear_rd(sim.data, outcome="Y", running="loyalty", cutoff=70, bandwidth=10)
     >>> est.covers(sim.truth["effect at the cutoff"])
     True
     """
@@ -200,7 +200,7 @@ def local_linear_rd(
     y, x = _columns(data, [outcome, running])
     cutoff = _check_cutoff(x, cutoff, running)
     if bandwidth is None:
-        bandwidth = mse_bandwidth(data, outcome, running, cutoff)
+        bandwidth = mse_bandwidth(data, outcome=outcome, running=running, cutoff=cutoff)
     bandwidth = _check_bandwidth(bandwidth)
     fit = _jumps(x, y[:, None], cutoff, bandwidth, kernel, degree=1)
     value = float(fit["jump"][0])
@@ -216,7 +216,7 @@ def local_linear_rd(
     centre = float(corrected["jump"][0])
     robust_se = float(np.sqrt(corrected["covariance"][0, 0]))
     q = stats.norm.ppf(1 - (1 - level) / 2)
-    extra.update({"bias-corrected": centre, "conventional se": se})
+    extra.update({"bias_corrected": centre, "conventional_se": se})
     return Estimate(value=value, se=robust_se, ci_low=centre - q * robust_se,
                     ci_high=centre + q * robust_se, n=n_used, estimand="effect at the cutoff",
                     method=method + ", robust bias-corrected CI", level=level, extra=extra)
@@ -224,11 +224,11 @@ def local_linear_rd(
 
 def fuzzy_rd(
     data: pd.DataFrame,
+    *,
     outcome: str,
     treatment: str,
     running: str,
     cutoff: float,
-    *,
     bandwidth: float | None = None,
     kernel: str = "triangular",
     level: float = 0.95,
@@ -254,7 +254,7 @@ def fuzzy_rd(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.loyalty_cutoff(3_000, seed=1, design="fuzzy")
-    >>> est = fuzzy_rd(sim.data, "Y", "T", "loyalty", 70, bandwidth=15)
+    >>> est = fuzzy_rd(sim.data, outcome="Y", treatment="T", running="loyalty", cutoff=70, bandwidth=15)
     >>> est.covers(sim.truth["effect at the cutoff"])
     True
     """
@@ -263,7 +263,7 @@ def fuzzy_rd(
     y, t, x = _columns(data, [outcome, treatment, running])
     cutoff = _check_cutoff(x, cutoff, running)
     if bandwidth is None:
-        bandwidth = mse_bandwidth(data, outcome, running, cutoff)
+        bandwidth = mse_bandwidth(data, outcome=outcome, running=running, cutoff=cutoff)
     bandwidth = _check_bandwidth(bandwidth)
     fit = _jumps(x, np.column_stack([y, t]), cutoff, bandwidth, kernel, degree=1)
     jump_y, jump_t = (float(v) for v in fit["jump"])
@@ -277,8 +277,8 @@ def fuzzy_rd(
         )
     tau = jump_y / jump_t
     variance = (cov[0, 0] - 2 * tau * cov[0, 1] + tau**2 * cov[1, 1]) / jump_t**2
-    extra = {"bandwidth": bandwidth, "kernel": kernel, "first-stage jump": jump_t,
-             "reduced-form jump": jump_y, "n_left": fit["n_left"], "n_right": fit["n_right"]}
+    extra = {"bandwidth": bandwidth, "kernel": kernel, "first_stage_jump": jump_t,
+             "reduced_form_jump": jump_y, "n_left": fit["n_left"], "n_right": fit["n_right"]}
     return Estimate.from_se(tau, float(np.sqrt(variance)), n=fit["n_left"] + fit["n_right"],
                             estimand="LATE at the cutoff",
                             method=f"fuzzy RD, local Wald ratio ({kernel} kernel, "
@@ -286,7 +286,13 @@ def fuzzy_rd(
                             level=level, extra=extra)
 
 
-def mse_bandwidth(data: pd.DataFrame, outcome: str, running: str, cutoff: float) -> float:
+def mse_bandwidth(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    running: str,
+    cutoff: float,
+) -> float:
     """A plug-in MSE-optimal bandwidth for local linear RD with the triangular kernel.
 
     The asymptotic mean squared error of the local linear RD estimate is
@@ -314,7 +320,7 @@ def mse_bandwidth(data: pd.DataFrame, outcome: str, running: str, cutoff: float)
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.loyalty_cutoff(3_000, seed=1)
-    >>> 5 < mse_bandwidth(sim.data, "Y", "loyalty", 70) < 25
+    >>> 5 < mse_bandwidth(sim.data, outcome="Y", running="loyalty", cutoff=70) < 25
     True
     """
     y, x = _columns(data, [outcome, running])
@@ -374,9 +380,9 @@ def mse_bandwidth(data: pd.DataFrame, outcome: str, running: str, cutoff: float)
 
 def density_test(
     data: pd.DataFrame,
+    *,
     running: str,
     cutoff: float,
-    *,
     bandwidth: float | None = None,
     bin_width: float | None = None,
     level: float = 0.95,
@@ -400,7 +406,7 @@ def density_test(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.loyalty_cutoff(3_000, seed=1)
-    >>> abs(density_test(sim.data, "loyalty", 70).value) < 0.3
+    >>> abs(density_test(sim.data, running="loyalty", cutoff=70).value) < 0.3
     True
     """
     require_level(level)
@@ -445,17 +451,17 @@ def density_test(
     return Estimate.from_se(theta, se, n=n, estimand="log jump in the density at the cutoff",
                             method=f"McCrary density test (h = {h:.3g}, bins of {b:.3g})",
                             level=level,
-                            extra={"density above": f_right, "density below": f_left,
-                                   "bandwidth": h, "bin width": b})
+                            extra={"density_above": f_right, "density_below": f_left,
+                                   "bandwidth": h, "bin_width": b})
 
 
 def placebo_cutoffs(
     data: pd.DataFrame,
+    *,
     outcome: str,
     running: str,
     cutoff: float,
     placebos: Sequence[float],
-    *,
     bandwidth: float,
     kernel: str = "triangular",
 ) -> pd.DataFrame:
@@ -477,15 +483,21 @@ def placebo_cutoffs(
         if placebo == cutoff:
             raise ValueError(f"placebo cutoffs must differ from the real cutoff {cutoff}")
         side = data[x < cutoff] if placebo < cutoff else data[x >= cutoff]
-        est = local_linear_rd(side, outcome, running, float(placebo), bandwidth=bandwidth,
-                              kernel=kernel)
+        est = local_linear_rd(side, outcome=outcome, running=running, cutoff=float(placebo),
+                              bandwidth=bandwidth, kernel=kernel)
         rows.append({"cutoff": float(placebo), "estimate": est.value, "se": est.se,
                      "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n})
     return pd.DataFrame(rows)
 
 
-def binned_means(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *,
-                 bin_width: float) -> pd.DataFrame:
+def binned_means(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    running: str,
+    cutoff: float,
+    bin_width: float,
+) -> pd.DataFrame:
     """Means of the outcome in bins of the running variable that never straddle the cutoff.
 
     The classic RD plot draws these means as dots with a fitted line on each side.

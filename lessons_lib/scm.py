@@ -148,7 +148,13 @@ def _names(value: str | Iterable[str], what: str) -> list[str]:
     return names
 
 
-def partial_correlation(data: pd.DataFrame, x: str, y: str, given: str | Iterable[str] = ()) -> float:
+def partial_correlation(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    given: str | Iterable[str] = (),
+) -> float:
     """The correlation of x and y after regressing both on ``given`` (with an intercept).
 
     With nothing given it is Pearson's correlation. For Gaussian data a zero partial
@@ -191,7 +197,13 @@ def partial_correlation(data: pd.DataFrame, x: str, y: str, given: str | Iterabl
     return float(-precision[0, 1] / np.sqrt(precision[0, 0] * precision[1, 1]))
 
 
-def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: str | Iterable[str] = ()) -> tuple[float, float]:
+def fisher_z_test(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    given: str | Iterable[str] = (),
+) -> tuple[float, float]:
     """Test x _||_ y | given with Fisher's z on the partial correlation.
 
     z = sqrt(n - |given| - 3) * atanh(r); the p-value is 2 (1 - Phi(|z|)). Returns
@@ -201,11 +213,11 @@ def fisher_z_test(data: pd.DataFrame, x: str, y: str, given: str | Iterable[str]
 
     >>> g = DAG([("A", "B"), ("B", "C")])
     >>> df = simulate_linear(g, {("A", "B"): 1.0, ("B", "C"): 1.0}, n=2_000, seed=2)
-    >>> r, p = fisher_z_test(df, "A", "C", given=["B"])
+    >>> r, p = fisher_z_test(df, x="A", y="C", given=["B"])
     >>> p > 0.05
     True
     """
-    r = partial_correlation(data, x, y, given)
+    r = partial_correlation(data, x=x, y=y, given=given)
     k = len(_names(given, "given"))
     dof = len(data) - k - 3
     if dof < 1:

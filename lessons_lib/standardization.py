@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
+from lessons_lib._inference import check_full_rank
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -50,17 +51,23 @@ def outcome_design(treatment_values: np.ndarray, x: np.ndarray, x_interacted: np
 
 
 def potential_outcome_predictions(
-    data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str], *,
-    interactions: str | Sequence[str] | None = "all", model: object | None = None,
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
+    interactions: str | Sequence[str] | None = "all",
+    outcome_model: object | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted outcomes m_1(X_i) and m_0(X_i) for every unit.
 
-    ``model=None``: ordinary least squares of Y on [1, T, X, T * X_j for j in
+    ``outcome_model=None``: ordinary least squares of Y on [1, T, X, T * X_j for j in
     ``interactions``]; ``interactions="all"`` is the same as fitting a separate
     regression in each arm, ``None`` forces one effect for everybody. Any scikit-learn
-    regressor can be passed as ``model``; it is fitted on the columns [T, X].
+    regressor can be passed as ``outcome_model``; it is fitted on the columns [T, X].
     """
-    fit = _fit(*_arrays(data, treatment, outcome, covariates, interactions, model), model)
+    fit = _fit(*_arrays(data, treatment, outcome, covariates, interactions, outcome_model),
+               outcome_model)
     return fit["m1"], fit["m0"]
 
 
@@ -81,12 +88,8 @@ def _arrays(data, treatment, outcome, covariates, interactions, model):
         return t, y, x, np.empty((len(t), 0))
     interacted = _interaction_columns(covariates, interactions)
     xi = data[interacted].to_numpy(dtype=float) if interacted else np.empty((len(t), 0))
-    design = outcome_design(t, x, xi)
-    if np.linalg.matrix_rank(design) < design.shape[1]:
-        raise ValueError(
-            "the outcome regression's design is singular: a covariate is constant or collinear "
-            "(or constant within one arm when interacted with the treatment); drop it"
-        )
+    names = ["const", treatment, *covariates, *(f"{treatment} x {c}" for c in interacted)]
+    check_full_rank(outcome_design(t, x, xi), names, what="the outcome regression")
     return t, y, x, xi
 
 
@@ -97,6 +100,8 @@ def _fit(t, y, x, xi, model) -> dict:
         return {"m1": fitted.predict(np.column_stack([np.ones(n), x])),
                 "m0": fitted.predict(np.column_stack([np.zeros(n), x]))}
     design = outcome_design(t, x, xi)
+    # numpy's least squares, not statsmodels: the bootstrap refits this 200 times, and
+    # statsmodels' per-fit overhead would double chapter 04's run time
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     design1, design0 = outcome_design(np.ones(n), x, xi), outcome_design(np.zeros(n), x, xi)
     return {"m1": design1 @ coef, "m0": design0 @ coef, "design": design,
@@ -117,12 +122,12 @@ def _bootstrap(t, y, x, xi, model, n_boot: int, rng: np.random.Generator) -> lis
 
 def standardization(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    covariates: Sequence[str],
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
     interactions: str | Sequence[str] | None = "all",
-    model: object | None = None,
+    outcome_model: object | None = None,
     se: str = "sandwich",
     n_boot: int = 200,
     seed: int = 0,
@@ -133,7 +138,7 @@ def standardization(
     Estimand: the ATE E[Y(1) - Y(0)] in the population the sample represents.
 
     Formula: tau_hat = (1/n) sum_i [ m_1(X_i) - m_0(X_i) ], with m_t fitted by least
-    squares (see `potential_outcome_predictions` for ``interactions`` and ``model``).
+    squares (see `potential_outcome_predictions` for ``interactions`` and ``outcome_model``).
 
     Assumptions: conditional exchangeability given ``covariates``, positivity,
     consistency, and a correct outcome model (with little overlap the model
@@ -143,7 +148,7 @@ def standardization(
     normal equations with the average, so both the coefficients' and the covariates'
     sampling variability count; ``se="bootstrap"`` resamples rows ``n_boot`` times
     (seeded by ``seed``) and refits everything, as Hernan and Robins do; it works with
-    any ``model``. The interval is estimate +/- z * SE.
+    any ``outcome_model``. The interval is estimate +/- z * SE.
 
     See chapter 04.
 
@@ -151,18 +156,19 @@ def standardization(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(4_000, seed=1)
-    >>> est = standardization(sim.data, "T", "Y", ["prior_spend", "visits", "mobile"])
+    >>> est = standardization(sim.data, outcome="Y", treatment="T", covariates=["prior_spend", "visits", "mobile"])
     >>> est.covers(sim.ate)
     True
     """
     require_level(level)
     if se not in ("sandwich", "bootstrap"):
         raise ValueError(f"se must be 'sandwich' or 'bootstrap'; got {se!r}")
-    if se == "sandwich" and model is not None:
+    if se == "sandwich" and outcome_model is not None:
         raise ValueError("se='sandwich' needs the least-squares outcome model; with your own "
                          "model use se='bootstrap'")
     if se == "bootstrap" and not (isinstance(n_boot, (int, np.integer)) and n_boot >= 50):
         raise ValueError(f"n_boot must be a whole number of at least 50; got {n_boot!r}")
+    model = outcome_model
     t, y, x, xi = _arrays(data, treatment, outcome, covariates, interactions, model)
     fit = _fit(t, y, x, xi, model)
     n = len(y)
@@ -188,5 +194,5 @@ def standardization(
     return Estimate.from_se(
         value, std_error, n=n, estimand="ATE",
         method=f"standardization (g-formula); SE {label}", level=level,
-        extra={"mean Y(1)": float(np.mean(fit["m1"])), "mean Y(0)": float(np.mean(fit["m0"]))},
+        extra={"mean_y1": float(np.mean(fit["m1"])), "mean_y0": float(np.mean(fit["m0"]))},
     )

@@ -55,7 +55,13 @@ def _check_counts(table: pd.DataFrame, columns: list[str], count: str, successes
     return table
 
 
-def expand_counts(table: pd.DataFrame, *, count: str, successes: str, outcome: str = "outcome") -> pd.DataFrame:
+def expand_counts(
+    table: pd.DataFrame,
+    *,
+    count: str,
+    successes: str,
+    outcome: str = "outcome",
+) -> pd.DataFrame:
     """One row per unit from a table of counts: each row of ``table`` becomes ``count`` rows,
     ``successes`` of them with ``outcome = 1`` and the rest with 0; other columns are copied.
 
@@ -80,8 +86,14 @@ def expand_counts(table: pd.DataFrame, *, count: str, successes: str, outcome: s
     return expanded
 
 
-def stratified_rates(table: pd.DataFrame, treatment: str, stratum: str, *, count: str,
-                     successes: str) -> pd.DataFrame:
+def stratified_rates(
+    table: pd.DataFrame,
+    *,
+    treatment: str,
+    stratum: str,
+    count: str,
+    successes: str,
+) -> pd.DataFrame:
     """The success rate of each treatment value in each stratum, and collapsed ("all").
 
     Returns a DataFrame indexed by stratum (plus a final row "all"), one column per
@@ -96,8 +108,14 @@ def stratified_rates(table: pd.DataFrame, treatment: str, stratum: str, *, count
     return rates
 
 
-def standardized_rates(table: pd.DataFrame, treatment: str, stratum: str, *, count: str,
-                       successes: str) -> pd.Series:
+def standardized_rates(
+    table: pd.DataFrame,
+    *,
+    treatment: str,
+    stratum: str,
+    count: str,
+    successes: str,
+) -> pd.Series:
     """Directly standardized success rates: R_t = sum_s rate(t, s) w_s, w_s = n_s / n.
 
     The weights are every stratum's share of all units (both treatments together), so the
@@ -106,11 +124,12 @@ def standardized_rates(table: pd.DataFrame, treatment: str, stratum: str, *, cou
     (positivity fails there).
 
     >>> from lessons_lib.datasets import kidney_stones
-    >>> standardized_rates(kidney_stones(), "treatment", "stone_size",
+    >>> standardized_rates(kidney_stones(), treatment="treatment", stratum="stone_size",
     ...                    count="patients", successes="successes").round(3).tolist()
     [0.833, 0.779]
     """
-    rates = stratified_rates(table, treatment, stratum, count=count, successes=successes).drop(index="all")
+    rates = stratified_rates(table, treatment=treatment, stratum=stratum, count=count,
+                             successes=successes).drop(index="all")
     if rates.isna().any().any():
         empty = rates[rates.isna().any(axis=1)].index.tolist()
         raise ValueError(
@@ -124,8 +143,16 @@ def standardized_rates(table: pd.DataFrame, treatment: str, stratum: str, *, cou
     return result
 
 
-def mantel_haenszel(table: pd.DataFrame, treatment: str, stratum: str, *, count: str, successes: str,
-                    treated: object, level: float = 0.95) -> Estimate:
+def mantel_haenszel(
+    table: pd.DataFrame,
+    *,
+    treatment: str,
+    stratum: str,
+    count: str,
+    successes: str,
+    treated: object,
+    level: float = 0.95,
+) -> Estimate:
     """The Mantel-Haenszel common odds ratio of success, ``treated`` against the other value.
 
     Formula, per stratum k with a = treated successes, b = treated failures, c = other
@@ -171,5 +198,5 @@ def mantel_haenszel(table: pd.DataFrame, treatment: str, stratum: str, *, count:
         value=float(np.exp(log_or)), se=se, ci_low=float(np.exp(log_or - z * se)),
         ci_high=float(np.exp(log_or + z * se)), n=int(table[count].sum()),
         estimand=f"common odds ratio ({treated} vs other)", method="Mantel-Haenszel (SE of log OR)",
-        level=level, extra={"log odds ratio": float(log_or)},
+        level=level, extra={"log_odds_ratio": float(log_or)},
     )

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from lessons_lib._inference import fit_logistic
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -29,7 +30,7 @@ from lessons_lib._validate import (
     require_min_group_size,
 )
 from lessons_lib.estimate import Estimate
-from lessons_lib.weighting import fit_logistic, m_estimation_covariance
+from lessons_lib.weighting import m_estimation_covariance
 
 
 def _split(data: pd.DataFrame, sample: str, covariates: Sequence[str]) -> tuple:
@@ -42,7 +43,12 @@ def _split(data: pd.DataFrame, sample: str, covariates: Sequence[str]) -> tuple:
     return in_source, design
 
 
-def transport_weights(data: pd.DataFrame, sample: str, covariates: Sequence[str]) -> np.ndarray:
+def transport_weights(
+    data: pd.DataFrame,
+    *,
+    sample: str,
+    covariates: Sequence[str],
+) -> np.ndarray:
     """Inverse-odds weights P(S = 0 | x) / P(S = 1 | x) for the source rows (S = 1).
 
     P(S = 1 | x) comes from a logistic regression of the sample indicator on the
@@ -69,10 +75,10 @@ def _participation_model(design: np.ndarray, in_source: np.ndarray) -> np.ndarra
 
 def transported_ate(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    covariates: Sequence[str],
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
     sample: str = "in_trial",
     level: float = 0.95,
 ) -> Estimate:
@@ -101,7 +107,7 @@ def transported_ate(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.assistant_pilot(seed=3)
-    >>> est = transported_ate(sim.data, "T", "Y", ["tenure", "remote"])
+    >>> est = transported_ate(sim.data, outcome="Y", treatment="T", covariates=["tenure", "remote"])
     >>> est.covers(sim.truth["target ATE"])
     True
     """
@@ -143,7 +149,7 @@ def transported_ate(
     se = float(np.sqrt(contrast @ covariance @ contrast))
     ess = float(weights.sum() ** 2 / np.sum(weights**2))
     return Estimate.from_se(
-        mu1 - mu0, se, n=int(in_source.sum()), estimand="ATE in the target population",
+        mu1 - mu0, se, n=int(in_source.sum()), estimand="target ATE",
         method="transported by inverse-odds weighting", level=level,
-        extra={"target rows": int(n - in_source.sum()), "effective sample size": ess},
+        extra={"target_rows": int(n - in_source.sum()), "effective_sample_size": ess},
     )

@@ -274,4 +274,4 @@ def policy_value(policy: object, T: object, Y: object, propensity: float | objec
         estimand = "policy gain over baseline"
     return Estimate.from_se(terms.mean(), terms.std(ddof=1) / np.sqrt(n), n=n, estimand=estimand,
                             method=method, level=level,
-                            extra={"share treated": float(pi.mean())})
+                            extra={"share_treated": float(pi.mean())})

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from lessons_lib._inference import fit_logistic
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -40,7 +41,7 @@ from lessons_lib._validate import (
     require_min_group_size,
 )
 from lessons_lib.estimate import Estimate
-from lessons_lib.propensity import check_overlap, estimate_propensity, fit_logistic
+from lessons_lib.propensity import check_overlap, estimate_propensity
 
 
 def _covariates(data: pd.DataFrame, covariates: Sequence[str] | None) -> list[str]:
@@ -50,18 +51,24 @@ def _covariates(data: pd.DataFrame, covariates: Sequence[str] | None) -> list[st
     return list(covariates)
 
 
-def propensity_scores(data: pd.DataFrame, treatment: str, covariates: Sequence[str],
-                      model: object | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def propensity_scores(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    covariates: Sequence[str],
+    propensity_model: object | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Fitted propensities and, for the default logistic model, its design matrix.
 
-    ``model=None`` fits logit e(x) = b0 + b'x by maximum likelihood (`fit_logistic`);
+    ``propensity_model=None`` fits logit e(x) = b0 + b'x by maximum likelihood (`fit_logistic`);
     any scikit-learn classifier may be passed instead (then the design is ``None``,
     because the sandwich cannot see inside an arbitrary model).
     """
     covariates = _covariates(data, covariates)
     t = require_binary(data, treatment)
-    if model is not None:
-        return estimate_propensity(data, treatment, covariates, model=model), None
+    if propensity_model is not None:
+        return estimate_propensity(data, treatment=treatment, covariates=covariates,
+                                   propensity_model=propensity_model), None
     design = np.column_stack([np.ones(len(data)), data[covariates].to_numpy(dtype=float)])
     beta = fit_logistic(design, t)
     return expit(design @ beta), design
@@ -116,10 +123,10 @@ def m_estimation_covariance(estimating_functions: np.ndarray, jacobian: np.ndarr
 
 def ipw(
     data: pd.DataFrame,
-    treatment: str,
-    outcome: str,
-    covariates: Sequence[str] | None = None,
     *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str] | None = None,
     propensity: np.ndarray | None = None,
     propensity_model: object | None = None,
     normalized: bool = True,
@@ -157,7 +164,7 @@ def ipw(
     -------
     >>> from lessons_lib import simulate
     >>> sim = simulate.banner_shop(4_000, seed=1)
-    >>> est = ipw(sim.data, "T", "Y", ["prior_spend", "visits", "mobile"])
+    >>> est = ipw(sim.data, outcome="Y", treatment="T", covariates=["prior_spend", "visits", "mobile"])
     >>> est.covers(sim.ate)
     True
     """
@@ -182,7 +189,8 @@ def ipw(
         if raw.shape != (n,):
             raise ValueError(f"propensity must hold one number per row ({n}); got shape {raw.shape}")
     else:
-        raw, design = propensity_scores(data, treatment, covariates, propensity_model)
+        raw, design = propensity_scores(data, treatment=treatment, covariates=covariates,
+                                        propensity_model=propensity_model)
     if se == "sandwich" and design is None:
         raise ValueError(
             "se='sandwich' counts the fitting of the default logistic propensity model; with "

@@ -45,14 +45,14 @@ def linear_frontdoor_world(n: int, seed: int) -> tuple[pd.DataFrame, float]:
 def test_backdoor_agrees_with_a_saturated_regression_in_statsmodels():
     """Lin's (2013) fully interacted regression with centred stratum dummies gives the same ATE."""
     data, _ = confounded(3_000, seed=1)
-    ours = backdoor_adjustment(data, "T", "Y", ["loyal", "mobile"])
+    ours = backdoor_adjustment(data, outcome="Y", treatment="T", covariates=["loyal", "mobile"])
     strata = pd.get_dummies(data["loyal"].astype(str) + data["mobile"].astype(str), drop_first=True, dtype=float)
     centred = strata - strata.mean()
     design = pd.concat([data["T"], centred, centred.mul(data["T"], axis=0).add_prefix("T:")], axis=1)
     reference = sm.OLS(data["Y"], sm.add_constant(design)).fit()
     assert_agrees(ours, reference.params["T"], rtol=1e-6)
     # with no adjustment it is the difference in means
-    naive = backdoor_adjustment(data, "T", "Y", [])
+    naive = backdoor_adjustment(data, outcome="Y", treatment="T", covariates=[])
     assert_agrees(naive, data.loc[data["T"] == 1, "Y"].mean() - data.loc[data["T"] == 0, "Y"].mean())
 
 
@@ -63,7 +63,7 @@ def test_frontdoor_linear_agrees_with_dowhy():
 
     logging.getLogger("dowhy").setLevel(logging.ERROR)
     data, _ = linear_frontdoor_world(2_000, seed=3)
-    ours = frontdoor_linear(data, "T", "M", "Y")
+    ours = frontdoor_linear(data, outcome="Y", mediator="M", treatment="T")
     graph = nx.DiGraph([("U", "T"), ("U", "Y"), ("T", "M"), ("M", "Y")])
     with pytest.warns(UserWarning, match="unobserved"):
         model = CausalModel(data=data.copy(), treatment="T", outcome="Y", graph=graph)
@@ -85,14 +85,15 @@ def test_frontdoor_discrete_equals_the_formula_written_with_pandas():
     def do(t):
         return sum(p_m_given_t[(t, m)] * sum(mean_y[(m, s)] * p_t[s] for s in (0, 1)) for m in (0, 1))
 
-    assert_agrees(frontdoor_adjustment(data, "T", "M", "Y"), do(1) - do(0), rtol=1e-12)
+    assert_agrees(frontdoor_adjustment(data, outcome="Y", mediator="M", treatment="T"), do(1) - do(0), rtol=1e-12)
 
 
 def test_frontdoor_standard_error_matches_the_bootstrap():
     data, _ = frontdoor_world(3_000, seed=5)
-    est = frontdoor_adjustment(data, "T", "M", "Y")
+    est = frontdoor_adjustment(data, outcome="Y", mediator="M", treatment="T")
     rng = np.random.default_rng(0)
-    draws = [frontdoor_adjustment(data.iloc[rng.integers(0, len(data), len(data))], "T", "M", "Y").value
+    draws = [frontdoor_adjustment(data.iloc[rng.integers(0, len(data), len(data))], outcome="Y",
+                                  mediator="M", treatment="T").value
              for _ in range(300)]
     assert est.se == pytest.approx(np.std(draws, ddof=1), rel=0.15)
 
@@ -101,7 +102,8 @@ def test_frontdoor_standard_error_matches_the_bootstrap():
 def test_backdoor_is_calibrated():
     def one(seed):
         data, truth = confounded(1_000, seed)
-        return backdoor_adjustment(data, "T", "Y", ["loyal", "mobile"]), truth
+        return backdoor_adjustment(data, outcome="Y", treatment="T",
+                                   covariates=["loyal", "mobile"]), truth
 
     result = monte_carlo(one, n_reps=400, seed=9)
     assert_calibrated(result, max_abs_bias=0.05)
@@ -111,7 +113,7 @@ def test_backdoor_is_calibrated():
 def test_frontdoor_is_calibrated():
     def one(seed):
         data, truth = frontdoor_world(2_000, seed)
-        return frontdoor_adjustment(data, "T", "M", "Y"), truth
+        return frontdoor_adjustment(data, outcome="Y", mediator="M", treatment="T"), truth
 
     result = monte_carlo(one, n_reps=400, seed=10)
     assert_calibrated(result, max_abs_bias=0.01)
@@ -121,7 +123,7 @@ def test_frontdoor_is_calibrated():
 def test_frontdoor_linear_is_calibrated():
     def one(seed):
         data, truth = linear_frontdoor_world(500, seed)
-        return frontdoor_linear(data, "T", "M", "Y"), truth
+        return frontdoor_linear(data, outcome="Y", mediator="M", treatment="T"), truth
 
     result = monte_carlo(one, n_reps=400, seed=11)
     assert_calibrated(result, max_abs_bias=0.02)
@@ -130,29 +132,34 @@ def test_frontdoor_linear_is_calibrated():
 def test_refuses_bad_input():
     data, _ = confounded(500, seed=0)
     with pytest.raises(ValueError, match="must be 0/1"):
-        backdoor_adjustment(data.assign(T=data["T"] * 2 + data["mobile"]), "T", "Y", ["loyal"])
+        backdoor_adjustment(data.assign(T=data["T"] * 2 + data["mobile"]), outcome="Y",
+                            treatment="T", covariates=["loyal"])
     with pytest.raises(ValueError, match="not found"):
-        backdoor_adjustment(data, "T", "Y", ["age"])
+        backdoor_adjustment(data, outcome="Y", treatment="T", covariates=["age"])
     with pytest.raises(ValueError, match="missing value"):
-        backdoor_adjustment(data.assign(loyal=data["loyal"].where(data.index > 3)), "T", "Y", ["loyal"])
+        backdoor_adjustment(data.assign(loyal=data["loyal"].where(data.index > 3)), outcome="Y",
+                            treatment="T", covariates=["loyal"])
     with pytest.raises(ValueError, match="cannot contain the treatment"):
-        backdoor_adjustment(data, "T", "Y", ["T"])
+        backdoor_adjustment(data, outcome="Y", treatment="T", covariates=["T"])
     with pytest.raises(ValueError, match="no overlap in stratum loyal=1"):
-        backdoor_adjustment(data.assign(T=np.where(data["loyal"] == 1, 1, data["T"])), "T", "Y", ["loyal"])
+        backdoor_adjustment(data.assign(T=np.where(data["loyal"] == 1, 1, data["T"])),
+                            outcome="Y", treatment="T", covariates=["loyal"])
     with pytest.raises(ValueError, match="strata"):
-        backdoor_adjustment(data.assign(x=np.arange(len(data))), "T", "Y", ["x"])
+        backdoor_adjustment(data.assign(x=np.arange(len(data))), outcome="Y", treatment="T",
+                            covariates=["x"])
     with pytest.raises(ValueError, match="DataFrame"):
-        backdoor_adjustment(data.to_numpy(), "T", "Y", ["loyal"])
+        backdoor_adjustment(data.to_numpy(), outcome="Y", treatment="T", covariates=["loyal"])
     fd, _ = frontdoor_world(500, seed=0)
     with pytest.raises(ValueError, match="no overlap"):
-        frontdoor_adjustment(fd.assign(M=fd["T"]), "T", "M", "Y")
+        frontdoor_adjustment(fd.assign(M=fd["T"]), outcome="Y", mediator="M", treatment="T")
     with pytest.raises(ValueError, match="single value"):
-        frontdoor_adjustment(fd.assign(M=1), "T", "M", "Y")
+        frontdoor_adjustment(fd.assign(M=1), outcome="Y", mediator="M", treatment="T")
     with pytest.raises(ValueError, match="distinct values"):
-        frontdoor_adjustment(fd.assign(M=np.arange(len(fd))), "T", "M", "Y")
+        frontdoor_adjustment(fd.assign(M=np.arange(len(fd))), outcome="Y", mediator="M",
+                             treatment="T")
     with pytest.raises(ValueError, match="three different"):
-        frontdoor_adjustment(fd, "T", "T", "Y")
+        frontdoor_adjustment(fd, outcome="Y", mediator="T", treatment="T")
     with pytest.raises(ValueError, match="singular"):
-        frontdoor_linear(fd.assign(M=fd["T"]), "T", "M", "Y")
+        frontdoor_linear(fd.assign(M=fd["T"]), outcome="Y", mediator="M", treatment="T")
     with pytest.raises(ValueError, match="level"):
-        frontdoor_linear(fd, "T", "M", "Y", level=95)
+        frontdoor_linear(fd, outcome="Y", mediator="M", treatment="T", level=95)

@@ -90,7 +90,8 @@ def test_fisher_z_p_values_agree_with_causallearn():
         others = [k for k in range(6) if k not in (x, y)]
         for size in (0, 1, 2):
             for given in combinations(others, size):
-                ours = fisher_z_test(data, names[x], names[y], [names[k] for k in given])
+                ours = fisher_z_test(data, x=names[x], y=names[y],
+                                     given=[names[k] for k in given])
                 assert_agrees(ours, reference(x, y, list(given)), rtol=1e-6, atol=1e-12, what="p-value")
 
 
@@ -115,7 +116,7 @@ def test_fisher_z_accepts_a_true_independence_95_percent_of_the_time():
         rng = np.random.default_rng(int(seed))
         z = rng.normal(size=200)
         data = pd.DataFrame({"x": 0.8 * z + rng.normal(size=200), "y": -0.6 * z + rng.normal(size=200), "z": z})
-        accepted += fisher_z_test(data, "x", "y", ["z"]) > 0.05
+        accepted += fisher_z_test(data, x="x", y="y", given=["z"]) > 0.05
     assert 0.93 <= accepted / 400 <= 0.97, f"accepted {accepted} of 400"
 
 
@@ -204,7 +205,7 @@ def test_pc_on_a_collider_and_the_docstring_example():
 
 def test_skeleton_returns_separating_sets():
     data = simulate_linear_gaussian(DAG([("A", "B"), ("B", "C")]), n=3000, seed=3)
-    adjacency, separating, n_tests = skeleton(data, 0.01)
+    adjacency, separating, n_tests = skeleton(data, alpha=0.01)
     assert adjacency == {"A": {"B"}, "B": {"A", "C"}, "C": {"B"}}
     assert separating[frozenset("AC")] == [("B",), ("B",)]  # found from both ends
     assert n_tests >= 4
@@ -262,7 +263,7 @@ def test_refuses_bad_input():
     with pytest.raises(ValueError, match="not found"):
         pc(good, columns=["a", "zzz"])
     with pytest.raises(ValueError, match="distinct"):
-        fisher_z_test(good, "a", "a")
+        fisher_z_test(good, x="a", y="a")
     with pytest.raises(ValueError, match="different nodes"):
         shd(DAG([("a", "b")]), DAG([("a", "c")]))
     with pytest.raises(ValueError, match="CPDAG"):

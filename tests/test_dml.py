@@ -44,7 +44,8 @@ def test_agrees_with_doubleml_plr(model_y, model_t):
     sim = simulate.banner_features(600, n_features=8, seed=11)
     covariates = _features(sim.data)
     folds = fold_ids(len(sim.data), 5, seed=5)
-    ours = partially_linear(sim.data, "Y", "T", covariates, model_y, model_t, folds=folds)
+    ours = partially_linear(sim.data, outcome="Y", treatment="T", covariates=covariates,
+                            outcome_model=model_y, treatment_model=model_t, folds=folds)
     coef, se = _doubleml(sim.data, "Y", "T", covariates, model_y, model_t, folds)
     assert_agrees(ours, coef, rtol=1e-6)
     assert_agrees(ours.se, se, rtol=1e-6, what="standard error")
@@ -57,8 +58,10 @@ def test_agrees_with_doubleml_on_a_continuous_treatment():
     y = 0.5 * t + x @ np.array([1.0, -1.0, 0.5, 0.0]) + rng.normal(size=400)
     data = pd.DataFrame(x, columns=["x1", "x2", "x3", "x4"]).assign(T=t, Y=y)
     folds = fold_ids(400, 4, seed=2)
-    ours = partially_linear(data, "Y", "T", ["x1", "x2", "x3", "x4"], LinearRegression(),
-                            LinearRegression(), folds=folds)
+    ours = partially_linear(data, outcome="Y", treatment="T",
+                            covariates=["x1", "x2", "x3", "x4"],
+                            outcome_model=LinearRegression(), treatment_model=LinearRegression(),
+                            folds=folds)
     coef, se = _doubleml(data, "Y", "T", ["x1", "x2", "x3", "x4"], LinearRegression(),
                          LinearRegression(), folds)
     assert_agrees(ours, coef)
@@ -71,8 +74,9 @@ def test_repeated_splits_agree_with_doubleml_n_rep():
 
     sim = simulate.banner_features(400, n_features=5, seed=8)
     covariates = _features(sim.data)
-    ours = partially_linear(sim.data, "Y", "T", covariates, LinearRegression(),
-                            LinearRegression(), n_folds=4, seed=20, n_repeats=3)
+    ours = partially_linear(sim.data, outcome="Y", treatment="T", covariates=covariates,
+                            outcome_model=LinearRegression(), treatment_model=LinearRegression(),
+                            n_folds=4, seed=20, n_repeats=3)
     dml_data = doubleml.DoubleMLData(sim.data, y_col="Y", d_cols="T", x_cols=covariates)
     model = doubleml.DoubleMLPLR(dml_data, LinearRegression(), LinearRegression(), n_folds=4,
                                  n_rep=3, draw_sample_splitting=False)
@@ -94,8 +98,9 @@ def test_agrees_with_econml_linear_dml():
     sim = simulate.banner_features(500, n_features=6, seed=2)
     covariates = _features(sim.data)
     folds = fold_ids(500, 5, seed=9)
-    ours = partially_linear(sim.data, "Y", "T", covariates, LinearRegression(),
-                            LinearRegression(), folds=folds)
+    ours = partially_linear(sim.data, outcome="Y", treatment="T", covariates=covariates,
+                            outcome_model=LinearRegression(), treatment_model=LinearRegression(),
+                            folds=folds)
     idx = np.arange(500)
     splits = [(idx[folds != k], idx[folds == k]) for k in range(5)]
     econ = LinearDML(model_y=LinearRegression(), model_t=LinearRegression(), cv=splits,
@@ -118,7 +123,8 @@ def test_by_hand_equals_library():
     u = y - cross_fit_predict(LinearRegression(), x, y, folds)
     v = t - cross_fit_predict(LinearRegression(), x, t, folds)
     theta = np.sum(u * v) / np.sum(v * v)
-    est = partially_linear(sim.data, "Y", "T", covariates, LinearRegression(), LinearRegression(),
+    est = partially_linear(sim.data, outcome="Y", treatment="T", covariates=covariates,
+                           outcome_model=LinearRegression(), treatment_model=LinearRegression(),
                            seed=0)
     assert est.value == pytest.approx(theta, rel=1e-12)
 
@@ -136,8 +142,9 @@ def test_covers_the_truth_in_simulation():
 
     def one(seed: int):
         sim = simulate.banner_features(500, n_features=5, seed=seed)
-        est = partially_linear(sim.data, "Y", "T", _features(sim.data), LinearRegression(),
-                               LinearRegression(), n_folds=3, seed=seed)
+        est = partially_linear(sim.data, outcome="Y", treatment="T",
+                               covariates=_features(sim.data), outcome_model=LinearRegression(),
+                               treatment_model=LinearRegression(), n_folds=3, seed=seed)
         return est, sim.truth["theta"]
 
     with threadpool_limits(1):  # thousands of tiny fits: extra BLAS threads only contend
@@ -163,13 +170,15 @@ def test_nhefs_reproduces_what_if():
     """
     frame, covariates = _nhefs()
     assert len(frame) == 1566
-    est = partially_linear(frame, "wt82_71", "qsmk", covariates, LinearRegression(),
-                           LinearRegression(), seed=0)
+    est = partially_linear(frame, outcome="wt82_71", treatment="qsmk", covariates=covariates,
+                           outcome_model=LinearRegression(), treatment_model=LinearRegression(),
+                           seed=0)
     assert abs(est.value - 3.4) < 0.1
     assert abs(est.ci_low - 2.4) < 0.1 and abs(est.ci_high - 4.5) < 0.3
     # the median over five splits (3.54, 2.64 to 4.44) lands on the standardized 3.5 (2.6 to 4.5)
-    repeated = partially_linear(frame, "wt82_71", "qsmk", covariates, LinearRegression(),
-                                LinearRegression(), seed=0, n_repeats=5)
+    repeated = partially_linear(frame, outcome="wt82_71", treatment="qsmk",
+                                covariates=covariates, outcome_model=LinearRegression(),
+                                treatment_model=LinearRegression(), seed=0, n_repeats=5)
     assert abs(repeated.value - 3.5) < 0.1
     assert abs(repeated.ci_low - 2.6) < 0.1 and abs(repeated.ci_high - 4.5) < 0.1
 
@@ -183,10 +192,10 @@ def test_nhefs_reproduces_what_if():
         (lambda d, kw: (d, {**kw, "covariates": []}), "non-empty list"),
         (lambda d, kw: (d, {**kw, "covariates": ["x1", "T"]}), "both a covariate"),
         (lambda d, kw: (d, {**kw, "covariates": ["nope"]}), "not found"),
-        (lambda d, kw: (d, {**kw, "model_y": LinearRegression}), "not the class"),
-        (lambda d, kw: (d, {**kw, "model_y": "ols"}), "scikit-learn style model"),
-        (lambda d, kw: (d, {**kw, "model_y": LogisticRegression()}), "must be a regressor"),
-        (lambda d, kw: (d.assign(T=d["T"] * 2.0), {**kw, "model_t": LogisticRegression()}),
+        (lambda d, kw: (d, {**kw, "outcome_model": LinearRegression}), "not the class"),
+        (lambda d, kw: (d, {**kw, "outcome_model": "ols"}), "scikit-learn style model"),
+        (lambda d, kw: (d, {**kw, "outcome_model": LogisticRegression()}), "must be a regressor"),
+        (lambda d, kw: (d.assign(T=d["T"] * 2.0), {**kw, "treatment_model": LogisticRegression()}),
          "not 0/1"),
         (lambda d, kw: (d, {**kw, "n_folds": 1}), "n_folds"),
         (lambda d, kw: (d, {**kw, "n_folds": 150}), "too many"),
@@ -202,7 +211,7 @@ def test_refuses_bad_input(change, message):
     sim = simulate.banner_features(200, n_features=3, seed=0)
     data = sim.data.rename(columns={"x01": "x1", "x02": "x2", "x03": "x3"})
     kwargs = dict(outcome="Y", treatment="T", covariates=["x1", "x2", "x3"],
-                  model_y=LinearRegression(), model_t=LinearRegression())
+                  outcome_model=LinearRegression(), treatment_model=LinearRegression())
     data, kwargs = change(data, kwargs)
     with pytest.raises(ValueError, match=message):
         partially_linear(data, **kwargs)
@@ -213,11 +222,12 @@ def test_refuses_no_overlap():
     sim = simulate.banner_features(200, n_features=3, seed=0)
     data = sim.data.assign(copy_of_t=sim.data["T"])
     with pytest.raises(ValueError, match="no overlap"):
-        partially_linear(data, "Y", "T", ["x01", "copy_of_t"], LinearRegression(),
-                         LinearRegression())
+        partially_linear(data, outcome="Y", treatment="T", covariates=["x01", "copy_of_t"],
+                         outcome_model=LinearRegression(), treatment_model=LinearRegression())
     with pytest.raises(ValueError, match="no overlap"):
-        partially_linear(data, "Y", "T", ["x01", "copy_of_t"], LinearRegression(),
-                         LogisticRegression(C=np.inf, max_iter=1_000))
+        partially_linear(data, outcome="Y", treatment="T", covariates=["x01", "copy_of_t"],
+                         outcome_model=LinearRegression(),
+                         treatment_model=LogisticRegression(C=np.inf, max_iter=1_000))
 
 
 def test_banner_features_simulation_keeps_its_promises():

@@ -32,14 +32,15 @@ def test_agrees_with_doubleml_given_the_same_predictions(shop):
     from doubleml.utils import PSProcessorConfig
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    e, _ = propensity_scores(shop, "T", COVARIATES)
-    m1, m0 = potential_outcome_predictions(shop, "T", "Y", COVARIATES)
+    e, _ = propensity_scores(shop, treatment="T", covariates=COVARIATES)
+    m1, m0 = potential_outcome_predictions(shop, outcome="Y", treatment="T",
+                                           covariates=COVARIATES)
     data = doubleml.DoubleMLData(shop, y_col="Y", d_cols="T", x_cols=COVARIATES)
     irm = doubleml.DoubleMLIRM(data, LinearRegression(), LogisticRegression(), n_folds=2,
                                ps_processor_config=PSProcessorConfig(clipping_threshold=1e-12))
     irm.fit(external_predictions={"T": {"ml_g0": m0[:, None], "ml_g1": m1[:, None],
                                         "ml_m": e[:, None]}})
-    ours = aipw(shop, "T", "Y", COVARIATES)
+    ours = aipw(shop, outcome="Y", treatment="T", covariates=COVARIATES)
     assert_agrees(ours, irm.coef[0], rtol=1e-6)
     assert_agrees(ours.se, irm.se[0], rtol=1e-6, what="standard error")
 
@@ -51,7 +52,7 @@ def test_agrees_with_hand_formula_from_statsmodels_fits(shop):
     m1, m0 = fit.predict(shop.assign(T=1)), fit.predict(shop.assign(T=0))
     t, y = shop["T"], shop["Y"]
     hand = np.mean(m1 - m0 + t * (y - m1) / e - (1 - t) * (y - m0) / (1 - e))
-    assert_agrees(aipw(shop, "T", "Y", COVARIATES), hand, rtol=1e-6)
+    assert_agrees(aipw(shop, outcome="Y", treatment="T", covariates=COVARIATES), hand, rtol=1e-6)
 
 
 def test_scores_are_the_outcome_model_plus_weighted_residuals():
@@ -65,7 +66,8 @@ def test_scores_are_the_outcome_model_plus_weighted_residuals():
 def _study(propensity_covariates, outcome_covariates, seed):
     def one(s: int):
         sim = simulate.two_models(1_000, seed=s)
-        est = aipw(sim.data, "T", "Y", RIGHT, propensity_covariates=propensity_covariates,
+        est = aipw(sim.data, outcome="Y", treatment="T", covariates=RIGHT,
+                   propensity_covariates=propensity_covariates,
                    outcome_covariates=outcome_covariates)
         return est, sim.ate
     return monte_carlo(one, n_reps=400, seed=seed)
@@ -109,7 +111,8 @@ def test_close_to_what_if_doubly_robust_estimate():
     What If's two models (their propensity model; their outcome model, whose only
     treatment interaction is with smoking intensity). Our AIPW with those models gives
     3.46 kg: 0.06 from the published (rounded) figure, a tenth of its standard error."""
-    est = aipw(nhefs(), "qsmk", "wt82_71", NHEFS_CONFOUNDERS, interactions=["smokeintensity"])
+    est = aipw(nhefs(), outcome="wt82_71", treatment="qsmk", covariates=NHEFS_CONFOUNDERS,
+               interactions=["smokeintensity"])
     assert abs(est.value - 3.4) < 0.1
     assert abs(est.ci_low - 2.4) < 0.15 and abs(est.ci_high - 4.5) < 0.15
 
@@ -118,14 +121,15 @@ def test_close_to_what_if_doubly_robust_estimate():
 
 def test_refuses_bad_input(shop):
     with pytest.raises(ValueError, match="must be 0/1"):
-        aipw(shop.assign(T=shop["T"] * 3), "T", "Y", COVARIATES)
+        aipw(shop.assign(T=shop["T"] * 3), outcome="Y", treatment="T", covariates=COVARIATES)
     with pytest.raises(ValueError, match="missing value"):
-        aipw(shop.assign(visits=np.where(shop.index == 5, np.nan, shop["visits"])), "T", "Y",
-             COVARIATES)
+        aipw(shop.assign(visits=np.where(shop.index == 5, np.nan, shop["visits"])), outcome="Y",
+             treatment="T", covariates=COVARIATES)
     with pytest.raises(ValueError, match="positivity fails"):
-        aipw(shop.assign(x=shop["T"] * 5.0), "T", "Y", COVARIATES, propensity_covariates=["x"])
+        aipw(shop.assign(x=shop["T"] * 5.0), outcome="Y", treatment="T", covariates=COVARIATES,
+             propensity_covariates=["x"])
     with pytest.raises(ValueError, match="clip must be"):
-        aipw(shop, "T", "Y", COVARIATES, clip=1.5)
+        aipw(shop, outcome="Y", treatment="T", covariates=COVARIATES, clip=1.5)
     with pytest.raises(ValueError, match="no overlap"):
         aipw_scores(np.array([1, 0]), np.array([1.0, 2.0]), np.array([1.0, 0.5]),
                     np.zeros(2), np.zeros(2))

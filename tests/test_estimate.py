@@ -42,7 +42,7 @@ def test_pvalue_and_covers():
 
 def test_text_and_html_are_rounded_and_readable():
     est = Estimate.from_se(4.123456, 0.987654, n=12_345, estimand="ATT", method="demo",
-                           extra={"first-stage F": 23.45678, "note": "<b>"})
+                           extra={"first_stage_f": 23.45678, "note": "<b>"})
     text = str(est)
     assert text == repr(est)
     assert "ATT = 4.123" in text and "SE 0.988" in text and "n = 12,345" in text

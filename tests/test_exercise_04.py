@@ -57,19 +57,21 @@ def test_in_notebook_check_prints_pass_and_fail(capsys):
 
 
 def standardization_only(data, treatment, outcome, covariates):
-    m1, m0 = potential_outcome_predictions(data, treatment, outcome, covariates)
+    m1, m0 = potential_outcome_predictions(data, outcome=outcome, treatment=treatment,
+                                           covariates=covariates)
     return float(np.mean(m1 - m0))
 
 
 def ipw_only(data, treatment, outcome, covariates):
-    e, _ = propensity_scores(data, treatment, covariates)
+    e, _ = propensity_scores(data, treatment=treatment, covariates=covariates)
     t, y = data[treatment].to_numpy(), data[outcome].to_numpy()
     return float(np.mean(t * y / e) - np.mean((1 - t) * y / (1 - e)))
 
 
 def control_sign_flipped(data, treatment, outcome, covariates):
-    e, _ = propensity_scores(data, treatment, covariates)
-    m1, m0 = potential_outcome_predictions(data, treatment, outcome, covariates)
+    e, _ = propensity_scores(data, treatment=treatment, covariates=covariates)
+    m1, m0 = potential_outcome_predictions(data, outcome=outcome, treatment=treatment,
+                                           covariates=covariates)
     t, y = data[treatment].to_numpy(), data[outcome].to_numpy()
     return float(np.mean(m1 - m0 + t * (y - m1) / e + (1 - t) * (y - m0) / (1 - e)))
 

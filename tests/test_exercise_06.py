@@ -30,9 +30,10 @@ def test_the_robust_standard_error_and_f_are_also_accepted(solution):
     from lessons_lib import iv
 
     concert, card, controls = solution["concert"], solution["card"], solution["controls"]
-    robust = iv.two_stage_least_squares(concert, "happiness", "attended", "rain").se
+    robust = iv.two_stage_least_squares(concert, outcome="happiness", treatment="attended",
+                                        instruments="rain").se
     assert judge(EXERCISE.question("q5"), robust).status == "pass"
-    robust_f = iv.first_stage(card, "educ", "nearc4", controls)["F"]
+    robust_f = iv.first_stage(card, treatment="educ", instruments="nearc4", covariates=controls)["F"]
     assert judge(EXERCISE.question("q6"), float(robust_f)).status == "pass"
 
 

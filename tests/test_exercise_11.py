@@ -30,11 +30,11 @@ def _fisher_z_forgets_set_size(data, x, y, given):
 
 
 def _fisher_z_one_sided(data, x, y, given):
-    return fisher_z_test(data, x, y, given) / 2
+    return fisher_z_test(data, x=x, y=y, given=given) / 2
 
 
 def _skeleton_marginal_only(data, alpha):
-    return sum(fisher_z_test(data, a, b) <= alpha for a, b in combinations(data.columns, 2))
+    return sum(fisher_z_test(data, x=a, y=b) <= alpha for a, b in combinations(data.columns, 2))
 
 
 WRONG_EXAMPLES = {

@@ -48,7 +48,7 @@ def _arms(data, treatment="T", outcome="Y"):
 
 @pytest.mark.parametrize("equal_var", [False, True])
 def test_t_test_agrees_with_scipy(ab_test, equal_var):
-    ours = t_test(ab_test, "T", "Y", equal_var=equal_var)
+    ours = t_test(ab_test, outcome="Y", treatment="T", equal_var=equal_var)
     reference = stats.ttest_ind(*_arms(ab_test), equal_var=equal_var)
     assert_agrees(ours.statistic, reference.statistic, what="t statistic")
     assert_agrees(ours.pvalue, reference.pvalue, what="p-value")
@@ -65,7 +65,7 @@ def _scipy_exact_pvalue(data, treatment="T", outcome="Y"):
 
 def test_randomization_test_exact_agrees_with_scipy_on_six_shoppers():
     shoppers = simulate.six_shoppers()
-    ours = randomization_test(shoppers)
+    ours = randomization_test(shoppers, outcome="Y", treatment="T")
     assert ours.extra["exact"] and ours.extra["assignments"] == math.comb(6, 3)
     assert_agrees(ours.pvalue, _scipy_exact_pvalue(shoppers), what="exact p-value")
     assert_agrees(ours.statistic, (55 + 30 + 40) / 3 - (20 + 60 + 50) / 3)
@@ -75,7 +75,7 @@ def test_randomization_test_exact_agrees_with_scipy_on_twelve_units():
     rng = np.random.default_rng(5)
     data = pd.DataFrame({"T": np.repeat([1, 0], [5, 7]), "Y": rng.normal(0, 1, 12)})
     data.loc[data["T"] == 1, "Y"] += 1.2
-    ours = randomization_test(data)
+    ours = randomization_test(data, outcome="Y", treatment="T")
     assert ours.extra["assignments"] == math.comb(12, 5) and len(ours.null_distribution) == 792
     assert_agrees(ours.pvalue, _scipy_exact_pvalue(data), what="exact p-value")
 
@@ -84,12 +84,14 @@ def test_randomization_test_monte_carlo_matches_the_exact_p_value():
     rng = np.random.default_rng(8)
     data = pd.DataFrame({"T": np.repeat([1, 0], [8, 8]), "Y": rng.normal(0, 1, 16)})
     data.loc[data["T"] == 1, "Y"] += 0.8
-    exact = randomization_test(data)  # 12,870 assignments: enumerated
-    sampled = randomization_test(data, n_permutations=20_000, seed=1, max_exact=0)
+    exact = randomization_test(data, outcome="Y", treatment="T")  # 12,870 assignments: enumerated
+    sampled = randomization_test(data, n_permutations=20_000, seed=1, max_exact=0, outcome="Y",
+                                 treatment="T")
     assert exact.extra["exact"] and not sampled.extra["exact"]
     monte_carlo_error = math.sqrt(exact.pvalue * (1 - exact.pvalue) / 20_000)
     assert abs(sampled.pvalue - exact.pvalue) < 4 * monte_carlo_error
-    again = randomization_test(data, n_permutations=20_000, seed=1, max_exact=0)
+    again = randomization_test(data, n_permutations=20_000, seed=1, max_exact=0, outcome="Y",
+                               treatment="T")
     assert again.pvalue == sampled.pvalue  # seeded: the same p-value every time
 
 
@@ -102,7 +104,7 @@ def _lin_statsmodels(data, covariates, outcome="Y"):
 
 
 def test_regression_adjustment_agrees_with_statsmodels_hc2(ab_test):
-    ours = regression_adjustment(ab_test, "T", "Y", COVARIATES)
+    ours = regression_adjustment(ab_test, outcome="Y", treatment="T", covariates=COVARIATES)
     fit = _lin_statsmodels(ab_test, COVARIATES)
     low, high = fit.conf_int()[1]
     assert_agrees(ours, fit.params[1])
@@ -114,26 +116,26 @@ def test_regression_adjustment_agrees_with_statsmodels_hc2(ab_test):
 def test_regression_adjustment_agrees_with_statsmodels_on_nsw():
     nsw = datasets.nsw_experiment().rename(columns={"treat": "T"})
     covariates = ["age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75"]
-    ours = regression_adjustment(nsw, "T", "re78", covariates)
+    ours = regression_adjustment(nsw, outcome="re78", treatment="T", covariates=covariates)
     fit = _lin_statsmodels(nsw, covariates, outcome="re78")
     assert_agrees(ours, fit.params[1])
     assert_agrees(ours.se, fit.bse[1], what="HC2 standard error")
 
 
 def test_cuped_is_welch_on_the_adjusted_outcome(ab_test):
-    ours = cuped(ab_test, "T", "Y", "prior_spend")
+    ours = cuped(ab_test, outcome="Y", treatment="T", pre_outcome="prior_spend")
     y, x = ab_test["Y"].to_numpy(float), ab_test["prior_spend"].to_numpy(float)
     theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
     adjusted = ab_test.assign(Y=y - theta * (x - x.mean()))
     treated, control = _arms(adjusted)
     welch = stats.ttest_ind(treated, control, equal_var=False)
-    assert_agrees(ours.extra["theta"], theta, what="theta")
+    assert_agrees(ours.extra["cuped_coefficient"], theta, what="theta")
     assert_agrees(ours, treated.mean() - control.mean())
     assert_agrees(ours.se, (treated.mean() - control.mean()) / welch.statistic, what="SE")
     # theta is the OLS slope of Y on X, and the variance falls by corr(Y, X)^2
-    assert_agrees(ours.extra["theta"], sm.OLS(y, sm.add_constant(x)).fit().params[1])
+    assert_agrees(ours.extra["cuped_coefficient"], sm.OLS(y, sm.add_constant(x)).fit().params[1])
     rho = np.corrcoef(y, x)[0, 1]
-    assert_agrees(ours.extra["variance reduction"], rho**2, what="variance reduction")
+    assert_agrees(ours.extra["variance_reduction"], rho**2, what="variance reduction")
 
 
 @pytest.mark.parametrize("alternative, sm_alternative", [("two-sided", "two-sided"),
@@ -190,11 +192,12 @@ def _banner_experiment(seed):
 def test_regression_adjustment_covers_the_ate():
     def one(seed):
         sim = _banner_experiment(seed)
-        return regression_adjustment(sim.data, "T", "Y", COVARIATES), sim.ate
+        return regression_adjustment(sim.data, outcome="Y", treatment="T", covariates=COVARIATES), sim.ate
 
     result = monte_carlo(one, n_reps=400, seed=21)
     assert_calibrated(result, max_abs_bias=0.15)
-    plain = monte_carlo(lambda s: (difference_in_means(_banner_experiment(s).data), 4.2),
+    plain = monte_carlo(lambda s: (difference_in_means(_banner_experiment(s).data, outcome="Y",
+                                                       treatment="T"), 4.2),
                         n_reps=400, seed=21)
     assert result.sd < 0.6 * plain.sd  # the point of adjusting: a much tighter estimate
 
@@ -204,7 +207,7 @@ def test_cuped_covers_the_ate():
     # 1,000 shoppers: the SE treats theta as known, which needs a sample of some size
     def one(seed):
         sim = simulate.banner_shop(1_000, seed=seed, randomized=True)
-        return cuped(sim.data, "T", "Y", "prior_spend"), sim.ate
+        return cuped(sim.data, outcome="Y", treatment="T", pre_outcome="prior_spend"), sim.ate
 
     assert_calibrated(monte_carlo(one, n_reps=400, seed=22), max_abs_bias=0.2)
 
@@ -216,9 +219,9 @@ def test_tests_reject_true_nulls_five_percent_of_the_time():
         rng = np.random.default_rng(int(seed))
         data = pd.DataFrame({"T": rng.permutation(np.repeat([1, 0], 20)),
                              "Y": rng.lognormal(3.0, 0.8, 40)})  # skewed, no effect
-        rejections_t.append(t_test(data).pvalue < 0.05)
-        rejections_fisher.append(randomization_test(data, n_permutations=500,
-                                                    seed=int(seed)).pvalue < 0.05)
+        rejections_t.append(t_test(data, outcome="Y", treatment="T").pvalue < 0.05)
+        rejections_fisher.append(randomization_test(data, n_permutations=500, seed=int(seed),
+                                                    outcome="Y", treatment="T").pvalue < 0.05)
     assert 0.03 <= np.mean(rejections_t) <= 0.07
     assert 0.03 <= np.mean(rejections_fisher) <= 0.07
 
@@ -240,11 +243,12 @@ def test_power_predicts_the_share_of_experiments_that_reject():
 def test_nsw_experimental_benchmark():
     """Dehejia and Wahba (1999), Table 3: $1,794 (SE 633, the pooled-variance SE)."""
     nsw = datasets.nsw_experiment()
-    student = t_test(nsw, "treat", "re78", equal_var=True)
-    difference = difference_in_means(nsw, "treat", "re78").value
+    student = t_test(nsw, outcome="re78", treatment="treat", equal_var=True)
+    difference = difference_in_means(nsw, outcome="re78", treatment="treat").value
     assert round(difference) == 1794
     assert round(difference / student.statistic) == 633
-    fisher = randomization_test(nsw, "treat", "re78", n_permutations=5_000, seed=2)
+    fisher = randomization_test(nsw, outcome="re78", treatment="treat", n_permutations=5_000,
+                                seed=2)
     assert fisher.pvalue < 0.01
 
 
@@ -253,24 +257,25 @@ def test_nsw_experimental_benchmark():
 
 def test_refusals(ab_test):
     with pytest.raises(ValueError, match="must be 0/1"):
-        t_test(ab_test.assign(T=ab_test["visits"]))
+        t_test(ab_test.assign(T=ab_test["visits"]), outcome="Y", treatment="T")
     with pytest.raises(ValueError, match="does not vary"):
-        t_test(ab_test.assign(Y=1.0))
+        t_test(ab_test.assign(Y=1.0), outcome="Y", treatment="T")
     with pytest.raises(ValueError, match="missing value"):
-        randomization_test(ab_test.assign(Y=np.where(ab_test["visits"] > 5, np.nan, 1.0)))
+        randomization_test(ab_test.assign(Y=np.where(ab_test["visits"] > 5, np.nan, 1.0)),
+                           outcome="Y", treatment="T")
     with pytest.raises(ValueError, match="n_permutations"):
-        randomization_test(ab_test, n_permutations=10)
+        randomization_test(ab_test, n_permutations=10, outcome="Y", treatment="T")
     with pytest.raises(ValueError, match="non-empty list"):
-        regression_adjustment(ab_test, "T", "Y", [])
+        regression_adjustment(ab_test, outcome="Y", treatment="T", covariates=[])
     with pytest.raises(ValueError, match="singular"):
-        regression_adjustment(ab_test.assign(double=2 * ab_test["visits"]), "T", "Y",
-                              ["visits", "double"])
+        regression_adjustment(ab_test.assign(double=2 * ab_test["visits"]), outcome="Y",
+                              treatment="T", covariates=["visits", "double"])
     with pytest.raises(ValueError, match="must not include the treatment"):
-        regression_adjustment(ab_test, "T", "Y", ["T", "visits"])
+        regression_adjustment(ab_test, outcome="Y", treatment="T", covariates=["T", "visits"])
     with pytest.raises(ValueError, match="not found"):
-        cuped(ab_test, "T", "Y", "spend_last_year")
+        cuped(ab_test, outcome="Y", treatment="T", pre_outcome="spend_last_year")
     with pytest.raises(ValueError, match="is constant"):
-        cuped(ab_test.assign(pre=3.0), "T", "Y", "pre")
+        cuped(ab_test.assign(pre=3.0), outcome="Y", treatment="T", pre_outcome="pre")
     with pytest.raises(ValueError, match="sd must be a positive number"):
         power(1.0, 0.0, 100)
     with pytest.raises(ValueError, match="at least 2 units"):

@@ -29,7 +29,7 @@ def _arms(data):
 
 
 def test_agrees_with_scipy_welch_t_test(unequal_groups):
-    ours = difference_in_means(unequal_groups, "T", "Y")
+    ours = difference_in_means(unequal_groups, outcome="Y", treatment="T")
     treated, control = _arms(unequal_groups)
     welch = stats.ttest_ind(treated, control, equal_var=False)
     diff = treated.mean() - control.mean()
@@ -38,11 +38,11 @@ def test_agrees_with_scipy_welch_t_test(unequal_groups):
     assert_agrees(ours.se, diff / welch.statistic, rtol=1e-6, what="standard error")
     assert_agrees(ours.ci_low, ci.low, rtol=1e-6, what="CI lower bound")
     assert_agrees(ours.ci_high, ci.high, rtol=1e-6, what="CI upper bound")
-    assert_agrees(ours.extra["df"], welch.df, rtol=1e-6, what="Welch degrees of freedom")
+    assert_agrees(ours.df, welch.df, rtol=1e-6, what="Welch degrees of freedom")
 
 
 def test_agrees_with_statsmodels_compare_means(unequal_groups):
-    ours = difference_in_means(unequal_groups, "T", "Y", level=0.9)
+    ours = difference_in_means(unequal_groups, outcome="Y", treatment="T", level=0.9)
     treated, control = _arms(unequal_groups)
     compare = CompareMeans(DescrStatsW(treated), DescrStatsW(control))
     low, high = compare.tconfint_diff(alpha=0.10, usevar="unequal")
@@ -51,11 +51,11 @@ def test_agrees_with_statsmodels_compare_means(unequal_groups):
     assert_agrees(ours.se, compare.std_meandiff_separatevar, rtol=1e-6, what="standard error")
     assert_agrees(ours.ci_low, low, rtol=1e-6, what="90% CI lower bound")
     assert_agrees(ours.ci_high, high, rtol=1e-6, what="90% CI upper bound")
-    assert_agrees(ours.extra["df"], dof, rtol=1e-6, what="Welch degrees of freedom")
+    assert_agrees(ours.df, dof, rtol=1e-6, what="Welch degrees of freedom")
 
 
 def test_result_is_labelled(unequal_groups):
-    est = difference_in_means(unequal_groups, "T", "Y")
+    est = difference_in_means(unequal_groups, outcome="Y", treatment="T")
     assert est.estimand == "ATE" and "Welch" in est.method
     assert est.n == 300 and est.extra["n_treated"] == 70 and est.extra["n_control"] == 230
     assert est.level == 0.95
@@ -64,14 +64,14 @@ def test_result_is_labelled(unequal_groups):
 def test_boolean_treatment_and_other_column_names_work(unequal_groups):
     renamed = unequal_groups.rename(columns={"T": "banner", "Y": "spend"})
     renamed["banner"] = renamed["banner"].astype(bool)
-    a = difference_in_means(renamed, "banner", "spend")
-    b = difference_in_means(unequal_groups, "T", "Y")
+    a = difference_in_means(renamed, outcome="spend", treatment="banner")
+    b = difference_in_means(unequal_groups, outcome="Y", treatment="T")
     assert a.value == pytest.approx(b.value, rel=1e-12) and a.se == pytest.approx(b.se, rel=1e-12)
 
 
 def test_six_shoppers_naive_difference():
     df = simulate.six_shoppers()
-    est = difference_in_means(df, "T", "Y")
+    est = difference_in_means(df, outcome="Y", treatment="T")
     assert est.value == pytest.approx(-5 / 3)  # 41.67 - 43.33: the naive comparison of chapter 01
     assert est.value < df["effect"].mean()  # far from the true ATE of 6.67
 
@@ -81,7 +81,7 @@ def test_nsw_experimental_benchmark_of_dehejia_and_wahba_1999():
     nsw = datasets.nsw_experiment()
     assert nsw.shape == (445, 10) and int(nsw["treat"].sum()) == 185
     assert nsw["re78"].dtype == "float64" and nsw["treat"].dtype == "int64"
-    est = difference_in_means(nsw, "treat", "re78")
+    est = difference_in_means(nsw, outcome="re78", treatment="treat")
     assert round(est.value) == 1794
     assert abs(est.value - 1794) < 1
     # the published SE is the pooled-variance one; Welch's is larger because the treated
@@ -96,7 +96,7 @@ def test_nsw_experimental_benchmark_of_dehejia_and_wahba_1999():
 def test_covers_the_true_ate_in_the_randomized_banner_shop():
     def one_replication(seed):
         sim = simulate.banner_shop(400, seed=seed, randomized=True)
-        return difference_in_means(sim.data, "T", "Y"), sim.ate
+        return difference_in_means(sim.data, outcome="Y", treatment="T"), sim.ate
 
     result = monte_carlo(one_replication, n_reps=400, seed=0)
     # the estimates' sd is about 2.3, so the Monte Carlo SE of the bias is 2.3 / 20 = 0.115:
@@ -111,7 +111,7 @@ def test_misses_the_truth_in_the_targeted_banner_shop():
 
     def one_replication(seed):
         sim = simulate.banner_shop(400, seed=seed, randomized=False)
-        return difference_in_means(sim.data, "T", "Y"), sim.ate
+        return difference_in_means(sim.data, outcome="Y", treatment="T"), sim.ate
 
     result = monte_carlo(one_replication, n_reps=100, seed=2)
     assert result.bias > 10
@@ -145,21 +145,21 @@ GOOD = pd.DataFrame({"T": [0, 1, 0, 1, 1, 0], "Y": [1.0, 2.5, 0.5, 3.0, 2.0, 1.5
 )
 def test_bad_data_is_refused(data, message):
     with pytest.raises(ValueError, match=message):
-        difference_in_means(data, "T", "Y")
+        difference_in_means(data, outcome="Y", treatment="T")
 
 
 @pytest.mark.parametrize("data", [GOOD.to_numpy(), GOOD.to_dict(), [[0, 1.0], [1, 2.0]], None])
 def test_non_dataframe_is_refused(data):
     with pytest.raises(ValueError, match="must be a pandas DataFrame"):
-        difference_in_means(data, "T", "Y")
+        difference_in_means(data, outcome="Y", treatment="T")
 
 
 @pytest.mark.parametrize("level", [0, 1, 95, -0.5, "0.95"])
 def test_bad_level_is_refused(level):
     with pytest.raises(ValueError, match="level must be a number between 0 and 1"):
-        difference_in_means(GOOD, "T", "Y", level=level)
+        difference_in_means(GOOD, outcome="Y", treatment="T", level=level)
 
 
 def test_wrong_column_name_is_named_in_the_error():
     with pytest.raises(ValueError, match=r"\['banner'\] not found.*available columns: \['T', 'Y'\]"):
-        difference_in_means(GOOD, "banner", "Y")
+        difference_in_means(GOOD, outcome="Y", treatment="banner")

@@ -20,7 +20,7 @@ def city_test() -> pd.DataFrame:
 
 
 def test_agrees_with_statsmodels_cluster_robust_ols(city_test):
-    ours = cluster_difference_in_means(city_test, "T", "Y", "city")
+    ours = cluster_difference_in_means(city_test, outcome="Y", treatment="T", cluster="city")
     fit = sm.OLS(city_test["Y"], sm.add_constant(city_test["T"].astype(float))).fit(
         cov_type="cluster", cov_kwds={"groups": city_test["city"]})
     assert_agrees(ours, fit.params.iloc[1])
@@ -34,7 +34,7 @@ def test_agrees_with_statsmodels_on_unbalanced_clusters():
     t = (rng.permutation(25) < 12)[cluster].astype(int)
     y = 1.0 + 0.5 * t + rng.normal(0, 1, 25)[cluster] + rng.normal(0, 2, cluster.size)
     data = pd.DataFrame({"g": [f"school {c}" for c in cluster], "T": t, "Y": y})
-    ours = cluster_difference_in_means(data, "T", "Y", "g")
+    ours = cluster_difference_in_means(data, outcome="Y", treatment="T", cluster="g")
     fit = sm.OLS(y, sm.add_constant(t.astype(float))).fit(cov_type="cluster",
                                                          cov_kwds={"groups": cluster})
     assert_agrees(ours, fit.params[1])
@@ -46,7 +46,7 @@ def test_agrees_with_statsmodels_on_unbalanced_clusters():
 def test_covers_the_global_effect_under_cluster_randomization():
     def one(seed):
         sim = simulate.marketplace(40, 30, seed=seed, design="city")
-        return cluster_difference_in_means(sim.data, "T", "Y", "city"), sim.truth["global effect"]
+        return cluster_difference_in_means(sim.data, outcome="Y", treatment="T", cluster="city"), sim.truth["global effect"]
 
     result = monte_carlo(one, n_reps=400, seed=15)
     print(result)
@@ -55,7 +55,7 @@ def test_covers_the_global_effect_under_cluster_randomization():
 
 def test_rider_level_test_is_biased_by_spillovers():
     sim = simulate.marketplace(60, 50, seed=4, design="rider")
-    naive = difference_in_means(sim.data, "T", "Y")
+    naive = difference_in_means(sim.data, outcome="Y", treatment="T")
     assert naive.ci_low > 2 * sim.truth["global effect"]
     assert not naive.covers(sim.truth["global effect"])
 
@@ -70,19 +70,22 @@ def test_marketplace_truth_is_the_difference_of_the_two_global_worlds():
 
 def test_refuses_bad_input(city_test):
     with pytest.raises(ValueError, match="DataFrame"):
-        cluster_difference_in_means(city_test.to_numpy(), "T", "Y", "city")
+        cluster_difference_in_means(city_test.to_numpy(), outcome="Y", treatment="T",
+                                    cluster="city")
     with pytest.raises(ValueError, match="not found"):
-        cluster_difference_in_means(city_test, "T", "Y", "market")
+        cluster_difference_in_means(city_test, outcome="Y", treatment="T", cluster="market")
     with pytest.raises(ValueError, match="must be 0/1"):
-        cluster_difference_in_means(city_test.assign(T=city_test["T"] * 2), "T", "Y", "city")
+        cluster_difference_in_means(city_test.assign(T=city_test["T"] * 2), outcome="Y",
+                                    treatment="T", cluster="city")
     holes = city_test.copy()
     holes.loc[0, "Y"] = np.nan
     with pytest.raises(ValueError, match="missing value"):
-        cluster_difference_in_means(holes, "T", "Y", "city")
+        cluster_difference_in_means(holes, outcome="Y", treatment="T", cluster="city")
     one_treated_city = city_test.assign(T=(city_test["city"] == 0).astype(int))
     with pytest.raises(ValueError, match="at least 2 clusters with treated units"):
-        cluster_difference_in_means(one_treated_city, "T", "Y", "city")
+        cluster_difference_in_means(one_treated_city, outcome="Y", treatment="T", cluster="city")
     with pytest.raises(ValueError, match="does not vary"):
-        cluster_difference_in_means(city_test.assign(Y=1.0), "T", "Y", "city")
+        cluster_difference_in_means(city_test.assign(Y=1.0), outcome="Y", treatment="T",
+                                    cluster="city")
     with pytest.raises(ValueError, match="design must be"):
         simulate.marketplace(10, 10, design="market")

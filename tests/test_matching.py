@@ -36,7 +36,7 @@ def test_small_example_by_hand():
     matches = nearest_neighbors(data["x"].to_numpy(), data["T"].to_numpy())
     # 0.10 -> 0.11 (row 7), 0.15 -> 0.12 (row 3), 0.80 -> 0.78 (row 5)
     assert matches.controls.ravel().tolist() == [7, 3, 5]
-    est = matching_att(data, "T", "Y", ["x"], on="covariates")
+    est = matching_att(data, outcome="Y", treatment="T", covariates=["x"], on="covariates")
     gaps = np.array([10 - 8, 12 - 7, 20 - 15])
     assert_agrees(est, gaps.mean())
     # no control is reused, so the variance is the spread of the gaps over N1^2
@@ -49,7 +49,7 @@ def test_reused_control_adds_the_abadie_imbens_term():
         "x": [0.0, 0.1, 5.0, 0.05, 2.0, 5.2],
         "Y": [3.0, 4.0, 9.0, 1.0, 6.0, 5.0],
     })
-    est = matching_att(data, "T", "Y", ["x"], on="covariates")
+    est = matching_att(data, outcome="Y", treatment="T", covariates=["x"], on="covariates")
     # rows 0 and 1 both take row 3 (K = 2); row 2 takes row 5
     gaps = np.array([3 - 1, 4 - 1, 9 - 5.0])
     tau = gaps.mean()
@@ -83,9 +83,9 @@ def continuous_study():
 def test_point_estimate_agrees_with_dowhy(continuous_study):
     from dowhy import CausalModel
 
-    propensity = logistic_propensity(continuous_study, "T", ["x1", "x2"])
-    ours = matching_att(continuous_study, "T", "Y", ["x1", "x2"], propensity=propensity,
-                        scale="propensity")
+    propensity = logistic_propensity(continuous_study, treatment="T", covariates=["x1", "x2"])
+    ours = matching_att(continuous_study, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                        propensity=propensity, scale="propensity")
     frame = continuous_study.assign(T=continuous_study["T"].astype(bool),
                                     propensity_score=propensity)
     with warnings.catch_warnings():
@@ -100,15 +100,16 @@ def test_point_estimate_agrees_with_dowhy(continuous_study):
 
 def test_logistic_propensity_agrees_with_statsmodels_logit():
     data = datasets.nsw_cps()
-    ours = logistic_propensity(data, "treat", NSW)
+    ours = logistic_propensity(data, treatment="treat", covariates=NSW)
     design = sm.add_constant(data[NSW].to_numpy(float))
     fit = sm.Logit(data["treat"].to_numpy(), design).fit(disp=0, maxiter=200)
     np.testing.assert_allclose(ours, fit.predict(design), rtol=1e-6, atol=1e-12)
 
 
 def test_balance_table_uses_the_matching_weights(continuous_study):
-    matches = match(continuous_study, "T", ["x1", "x2"])
-    table = balance_table(continuous_study, "T", ["x1", "x2"], matches)
+    matches = match(continuous_study, treatment="T", covariates=["x1", "x2"])
+    table = balance_table(continuous_study, treatment="T", covariates=["x1", "x2"],
+                          matches=matches)
     assert (table["before"].abs() > 0.3).all() and (table["after"].abs() < 0.1).all()
     # "after" is the treated mean minus the mean of the matched controls (with repeats)
     x1 = continuous_study["x1"].to_numpy()
@@ -119,10 +120,11 @@ def test_balance_table_uses_the_matching_weights(continuous_study):
 
 
 def test_caliper_drops_treated_units_and_says_so(continuous_study):
-    wide = matching_att(continuous_study, "T", "Y", ["x1", "x2"])
-    narrow = matching_att(continuous_study, "T", "Y", ["x1", "x2"], caliper=0.002)
-    assert wide.estimand == "ATT" and wide.extra["treated unmatched"] == 0
-    assert narrow.estimand == "ATT (matched treated)" and narrow.extra["treated unmatched"] > 0
+    wide = matching_att(continuous_study, outcome="Y", treatment="T", covariates=["x1", "x2"])
+    narrow = matching_att(continuous_study, outcome="Y", treatment="T", covariates=["x1", "x2"],
+                          caliper=0.002)
+    assert wide.estimand == "ATT" and wide.extra["treated_unmatched"] == 0
+    assert narrow.estimand == "ATT (matched treated)" and narrow.extra["treated_unmatched"] > 0
 
 
 # 2. Right in simulation -------------------------------------------------------------------
@@ -132,7 +134,8 @@ def test_caliper_drops_treated_units_and_says_so(continuous_study):
 def test_bias_corrected_propensity_matching_covers_the_att():
     def one(seed):
         sim = simulate.banner_shop(500, seed=seed)
-        return matching_att(sim.data, "T", "Y", BANNER, bias_correction=True), sim.att
+        return matching_att(sim.data, outcome="Y", treatment="T", covariates=BANNER,
+                            bias_correction=True), sim.att
 
     assert_calibrated(monte_carlo(one, n_reps=400, seed=41), max_abs_bias=0.25)
 
@@ -149,7 +152,7 @@ def test_abadie_imbens_se_is_calibrated_when_controls_are_reused():
         t = rng.binomial(1, 1 / (1 + np.exp(-(-0.8 + 1.0 * x))))
         y = 2.0 * x + rng.normal(0, 2, n) + t * (1.0 + 0.5 * x)
         data = pd.DataFrame({"x": x, "T": t, "Y": y})
-        return matching_att(data, "T", "Y", ["x"], on="covariates"), float(
+        return matching_att(data, outcome="Y", treatment="T", covariates=["x"], on="covariates"), float(
             np.mean(1.0 + 0.5 * x[t == 1]))
 
     result = monte_carlo(one, n_reps=400, seed=42)
@@ -166,7 +169,7 @@ def test_nsw_cps_naive_and_matched():
     treated = data.loc[data["treat"] == 1, "re78"].mean()
     naive = treated - data.loc[data["treat"] == 0, "re78"].mean()
     assert round(naive) == -8498
-    matched = matching_att(data, "treat", "re78", NSW)
+    matched = matching_att(data, outcome="re78", treatment="treat", covariates=NSW)
     assert abs(matched.value - 1794) < matched.se  # within one SE of the experiment
     assert matched.covers(1794)
 
@@ -177,33 +180,38 @@ def test_nsw_cps_naive_and_matched():
 def test_refusals(continuous_study):
     data = continuous_study
     with pytest.raises(ValueError, match="must be 0/1"):
-        matching_att(data.assign(T=data["T"] * 2), "T", "Y", ["x1"])
+        matching_att(data.assign(T=data["T"] * 2), outcome="Y", treatment="T", covariates=["x1"])
     with pytest.raises(ValueError, match="missing value"):
-        matching_att(data.assign(x1=np.where(data["x2"] > 1, np.nan, data["x1"])), "T", "Y", ["x1"])
+        matching_att(data.assign(x1=np.where(data["x2"] > 1, np.nan, data["x1"])), outcome="Y",
+                     treatment="T", covariates=["x1"])
     with pytest.raises(ValueError, match="non-empty list"):
-        matching_att(data, "T", "Y", [])
+        matching_att(data, outcome="Y", treatment="T", covariates=[])
     with pytest.raises(ValueError, match="must not include the treatment"):
-        matching_att(data, "T", "Y", ["x1", "Y"])
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1", "Y"])
     separated = data.assign(T=(data["x1"] > 0).astype(int))
     with pytest.raises(ValueError, match="separate|no overlap"):
-        matching_att(separated, "T", "Y", ["x1"])
+        matching_att(separated, outcome="Y", treatment="T", covariates=["x1"])
     with pytest.raises(ValueError, match="no overlap"):
-        matching_att(data, "T", "Y", ["x1"], propensity=np.where(data["T"] == 1, 1.0, 0.3))
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"],
+                     propensity=np.where(data["T"] == 1, 1.0, 0.3))
     with pytest.raises(ValueError, match="one score per row"):
-        matching_att(data, "T", "Y", ["x1"], propensity=np.full(5, 0.5))
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"],
+                     propensity=np.full(5, 0.5))
     with pytest.raises(ValueError, match="n_neighbors"):
-        matching_att(data, "T", "Y", ["x1"], n_neighbors=0)
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], n_neighbors=0)
     with pytest.raises(ValueError, match="caliper must be a positive"):
-        matching_att(data, "T", "Y", ["x1"], caliper=-1)
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], caliper=-1)
     with pytest.raises(ValueError, match="within the caliper"):
-        matching_att(data, "T", "Y", ["x1"], caliper=1e-12)
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], caliper=1e-12)
     with pytest.raises(ValueError, match="without replacement needs"):
-        matching_att(data, "T", "Y", ["x1"], replace=False, n_neighbors=5)
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], replace=False,
+                     n_neighbors=5)
     with pytest.raises(ValueError, match="on must be"):
-        matching_att(data, "T", "Y", ["x1"], on="distance")
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], on="distance")
     with pytest.raises(ValueError, match="scale must be"):
-        matching_att(data, "T", "Y", ["x1"], scale="probit")
+        matching_att(data, outcome="Y", treatment="T", covariates=["x1"], scale="probit")
     with pytest.raises(ValueError, match="do not vary"):
-        matching_att(data.assign(c=1.0), "T", "Y", ["x1", "c"], on="covariates")
+        matching_att(data.assign(c=1.0), outcome="Y", treatment="T", covariates=["x1", "c"],
+                     on="covariates")
     with pytest.raises(ValueError, match="do not vary"):
-        logistic_propensity(data.assign(c=1.0), "T", ["x1", "c"])
+        logistic_propensity(data.assign(c=1.0), treatment="T", covariates=["x1", "c"])

@@ -17,7 +17,7 @@ def shop():
 
 
 def test_default_model_is_the_unpenalized_logit_of_statsmodels(shop):
-    ours = propensity.estimate_propensity(shop, "T", COVARIATES)
+    ours = propensity.estimate_propensity(shop, treatment="T", covariates=COVARIATES)
     logit = sm.Logit(shop["T"], sm.add_constant(shop[COVARIATES])).fit(disp=0)
     theirs = logit.predict(sm.add_constant(shop[COVARIATES])).to_numpy()
     for i in (0, 17, 1_234, 2_999):
@@ -27,19 +27,20 @@ def test_default_model_is_the_unpenalized_logit_of_statsmodels(shop):
 
 def test_any_classifier_can_be_passed_and_is_not_modified(shop):
     forest = RandomForestClassifier(n_estimators=20, min_samples_leaf=50, random_state=0)
-    scores = propensity.estimate_propensity(shop, "T", COVARIATES, model=forest)
+    scores = propensity.estimate_propensity(shop, treatment="T", covariates=COVARIATES,
+                                            propensity_model=forest)
     assert scores.shape == (len(shop),)
     assert not hasattr(forest, "estimators_")  # the model passed in was cloned, not fitted
 
 
 def test_estimated_propensity_is_close_to_the_truth():
     sim = simulate.banner_shop(20_000, seed=3)
-    scores = propensity.estimate_propensity(sim.data, "T", COVARIATES)
+    scores = propensity.estimate_propensity(sim.data, treatment="T", covariates=COVARIATES)
     assert np.mean(np.abs(scores - sim.potential_outcomes["propensity"])) < 0.02
 
 
 def test_smd_matches_the_textbook_formula(shop):
-    smd = propensity.standardized_mean_differences(shop, "T", COVARIATES)
+    smd = propensity.standardized_mean_differences(shop, treatment="T", covariates=COVARIATES)
     x, t = shop["prior_spend"], shop["T"]
     by_hand = (x[t == 1].mean() - x[t == 0].mean()) / np.sqrt(
         (x[t == 1].var() + x[t == 0].var()) / 2)
@@ -48,9 +49,10 @@ def test_smd_matches_the_textbook_formula(shop):
 
 
 def test_weights_that_balance_give_small_smd(shop):
-    scores = propensity.estimate_propensity(shop, "T", COVARIATES)
+    scores = propensity.estimate_propensity(shop, treatment="T", covariates=COVARIATES)
     weights = np.where(shop["T"] == 1, 1 / scores, 1 / (1 - scores))
-    smd = propensity.standardized_mean_differences(shop, "T", COVARIATES, weights=weights)
+    smd = propensity.standardized_mean_differences(shop, treatment="T", covariates=COVARIATES,
+                                                   weights=weights)
     assert smd.abs().max() < 0.1
 
 
@@ -66,12 +68,12 @@ def test_weights_that_balance_give_small_smd(shop):
 )
 def test_bad_input_is_refused_clearly(shop, change, message):
     with pytest.raises(ValueError, match=message):
-        propensity.estimate_propensity(change(shop.copy()), "T", COVARIATES)
+        propensity.estimate_propensity(change(shop.copy()), treatment="T", covariates=COVARIATES)
 
 
 def test_covariates_must_be_a_list(shop):
     with pytest.raises(ValueError, match="non-empty list"):
-        propensity.estimate_propensity(shop, "T", "prior_spend")
+        propensity.estimate_propensity(shop, treatment="T", covariates="prior_spend")
 
 
 def test_check_overlap_names_the_problem():
@@ -88,12 +90,14 @@ def test_classifier_without_predict_proba_is_refused(shop):
     from sklearn.svm import LinearSVC
 
     with pytest.raises(ValueError, match="predict_proba"):
-        propensity.estimate_propensity(shop, "T", COVARIATES, model=LinearSVC())
+        propensity.estimate_propensity(shop, treatment="T", covariates=COVARIATES,
+                                       propensity_model=LinearSVC())
 
 
 def test_bad_weights_are_refused(shop):
     with pytest.raises(ValueError, match="weights"):
-        propensity.standardized_mean_differences(shop, "T", COVARIATES, weights=np.ones(3))
+        propensity.standardized_mean_differences(shop, treatment="T", covariates=COVARIATES,
+                                                 weights=np.ones(3))
     with pytest.raises(ValueError, match="weights"):
-        propensity.standardized_mean_differences(
-            shop, "T", COVARIATES, weights=-np.ones(len(shop)))
+        propensity.standardized_mean_differences(shop, treatment="T", covariates=COVARIATES,
+                                                 weights=-np.ones(len(shop)))

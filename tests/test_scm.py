@@ -21,7 +21,7 @@ def test_agrees_with_causal_learn_fisherz():
     reference = CIT(data.to_numpy(), "fisherz")
     for x, y, given in [("X", "M", ["T"]), ("X", "M", []), ("X", "C", ["T", "Y"]),
                         ("M", "C", ["T", "Y"]), ("X", "Y", ["T", "M"])]:
-        _, ours = fisher_z_test(data, x, y, given)
+        _, ours = fisher_z_test(data, x=x, y=y, given=given)
         theirs = reference(columns.index(x), columns.index(y), [columns.index(g) for g in given])
         assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-12)
 
@@ -30,7 +30,7 @@ def test_partial_correlation_matches_the_precision_matrix():
     data = simulate_linear(GRAPH, WEIGHTS, n=500, seed=2)[["X", "T", "M"]]
     precision = np.linalg.inv(np.cov(data.to_numpy().T))
     expected = -precision[0, 2] / np.sqrt(precision[0, 0] * precision[2, 2])
-    assert partial_correlation(data, "X", "M", ["T"]) == pytest.approx(expected, rel=1e-9)
+    assert partial_correlation(data, x="X", y="M", given=["T"]) == pytest.approx(expected, rel=1e-9)
 
 
 def test_intervention_is_graph_surgery_and_wrights_rule_is_the_effect():
@@ -48,11 +48,12 @@ def test_intervention_is_graph_surgery_and_wrights_rule_is_the_effect():
 def test_fisher_z_rejects_true_independences_five_percent_of_the_time():
     """Calibration: where the graph implies X _||_ M | T, the 5% test rejects 3-7% of the time."""
     seeds = np.random.SeedSequence(0).generate_state(400)
-    rejected = [fisher_z_test(simulate_linear(GRAPH, WEIGHTS, n=150, seed=int(s)), "X", "M", ["T"])[1] < 0.05
+    rejected = [fisher_z_test(simulate_linear(GRAPH, WEIGHTS, n=150, seed=int(s)), x="X", y="M",
+                              given=["T"])[1] < 0.05
                 for s in seeds]
     assert 0.03 <= np.mean(rejected) <= 0.07
     # and where the graph implies dependence it (almost) always rejects
-    detected = [fisher_z_test(simulate_linear(GRAPH, WEIGHTS, n=150, seed=int(s)), "X", "M")[1] < 0.05
+    detected = [fisher_z_test(simulate_linear(GRAPH, WEIGHTS, n=150, seed=int(s)), x="X", y="M")[1] < 0.05
                 for s in seeds[:50]]
     assert np.mean(detected) > 0.9
 
@@ -76,16 +77,16 @@ def test_refuses_bad_input():
         total_effect(GRAPH, WEIGHTS, "T", "Q")
     data = simulate_linear(GRAPH, WEIGHTS, n=20, seed=0)
     with pytest.raises(ValueError, match="different columns"):
-        fisher_z_test(data, "X", "X")
+        fisher_z_test(data, x="X", y="X")
     with pytest.raises(ValueError, match="not found"):
-        fisher_z_test(data, "X", "Q")
+        fisher_z_test(data, x="X", y="Q")
     with pytest.raises(ValueError, match="missing value"):
-        fisher_z_test(data.assign(X=data["X"].where(data.index > 0)), "X", "Y")
+        fisher_z_test(data.assign(X=data["X"].where(data.index > 0)), x="X", y="Y")
     with pytest.raises(ValueError, match="infinite"):
-        fisher_z_test(data.assign(X=data["X"].replace(data["X"].iloc[0], np.inf)), "X", "Y")
+        fisher_z_test(data.assign(X=data["X"].replace(data["X"].iloc[0], np.inf)), x="X", y="Y")
     with pytest.raises(ValueError, match="numeric"):
-        fisher_z_test(data.assign(X="a"), "X", "Y")
+        fisher_z_test(data.assign(X="a"), x="X", y="Y")
     with pytest.raises(ValueError, match="constant"):
-        fisher_z_test(data.assign(K=1.0), "X", "K")
+        fisher_z_test(data.assign(K=1.0), x="X", y="K")
     with pytest.raises(ValueError, match="too few"):
-        fisher_z_test(data.head(4), "X", "Y", ["T", "M"])
+        fisher_z_test(data.head(4), x="X", y="Y", given=["T", "M"])

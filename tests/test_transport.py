@@ -26,15 +26,15 @@ def test_weights_agree_with_statsmodels_logit(pilot):
     p = sm.Logit(pilot["in_trial"], design).fit(disp=0).predict(design)
     trial = pilot["in_trial"] == 1
     expected = ((1 - p) / p)[trial].to_numpy()
-    ours = transport_weights(pilot, "in_trial", COVARIATES)
+    ours = transport_weights(pilot, sample="in_trial", covariates=COVARIATES)
     np.testing.assert_allclose(ours, expected, rtol=1e-6)
 
 
 def test_estimate_agrees_with_statsmodels_weighted_regression(pilot):
     trial = pilot[pilot["in_trial"] == 1]
-    weights = transport_weights(pilot, "in_trial", COVARIATES)
+    weights = transport_weights(pilot, sample="in_trial", covariates=COVARIATES)
     fit = sm.WLS(trial["Y"], sm.add_constant(trial["T"]), weights=weights).fit()
-    ours = transported_ate(pilot, "T", "Y", COVARIATES)
+    ours = transported_ate(pilot, outcome="Y", treatment="T", covariates=COVARIATES)
     assert_agrees(ours, fit.params["T"])
 
 
@@ -42,7 +42,7 @@ def test_m_estimation_se_matches_a_numerical_jacobian(pilot):
     """The analytic Jacobian equals finite differences of the stacked estimating equations."""
     from scipy.special import expit
 
-    ours = transported_ate(pilot, "T", "Y", COVARIATES)
+    ours = transported_ate(pilot, outcome="Y", treatment="T", covariates=COVARIATES)
     s = pilot["in_trial"].to_numpy()
     x = np.column_stack([np.ones(len(pilot)), pilot[COVARIATES].to_numpy()])
     t = np.nan_to_num(pilot["T"].to_numpy())
@@ -74,7 +74,7 @@ def test_m_estimation_se_matches_a_numerical_jacobian(pilot):
 def test_covers_the_target_ate():
     def one(seed):
         sim = simulate.assistant_pilot(1_000, 1_000, seed=seed)
-        return transported_ate(sim.data, "T", "Y", COVARIATES), sim.truth["target ATE"]
+        return transported_ate(sim.data, outcome="Y", treatment="T", covariates=COVARIATES), sim.truth["target ATE"]
 
     result = monte_carlo(one, n_reps=400, seed=21)
     print(result)
@@ -83,32 +83,35 @@ def test_covers_the_target_ate():
 
 def test_the_trial_alone_estimates_the_source_effect(pilot):
     sim = simulate.assistant_pilot(seed=3)
-    trial_only = difference_in_means(pilot[pilot["in_trial"] == 1], "T", "Y")
+    trial_only = difference_in_means(pilot[pilot["in_trial"] == 1], outcome="Y", treatment="T")
     assert trial_only.covers(sim.truth["source ATE"])
     assert not trial_only.covers(sim.truth["target ATE"])
-    assert transported_ate(pilot, "T", "Y", COVARIATES).covers(sim.truth["target ATE"])
+    assert transported_ate(pilot, outcome="Y", treatment="T", covariates=COVARIATES).covers(sim.truth["target ATE"])
 
 
 def test_refuses_bad_input(pilot):
     with pytest.raises(ValueError, match="DataFrame"):
-        transported_ate(pilot.to_numpy(), "T", "Y", COVARIATES)
+        transported_ate(pilot.to_numpy(), outcome="Y", treatment="T", covariates=COVARIATES)
     with pytest.raises(ValueError, match="covariates must be a non-empty list"):
-        transported_ate(pilot, "T", "Y", [])
+        transported_ate(pilot, outcome="Y", treatment="T", covariates=[])
     with pytest.raises(ValueError, match="covariates must be a non-empty list"):
-        transported_ate(pilot, "T", "Y", "tenure")
+        transported_ate(pilot, outcome="Y", treatment="T", covariates="tenure")
     with pytest.raises(ValueError, match="sample indicator column 'in_trial' must be 0/1"):
-        transported_ate(pilot.assign(in_trial=pilot["in_trial"] + 1), "T", "Y", COVARIATES)
+        transported_ate(pilot.assign(in_trial=pilot["in_trial"] + 1), outcome="Y", treatment="T",
+                        covariates=COVARIATES)
     with pytest.raises(ValueError, match="has only the value 1"):
-        transported_ate(pilot[pilot["in_trial"] == 1], "T", "Y", COVARIATES)
+        transported_ate(pilot[pilot["in_trial"] == 1], outcome="Y", treatment="T",
+                        covariates=COVARIATES)
     holes = pilot.copy()
     holes.loc[0, "Y"] = np.nan  # a trial row without an outcome
     with pytest.raises(ValueError, match="missing value"):
-        transported_ate(holes, "T", "Y", COVARIATES)
+        transported_ate(holes, outcome="Y", treatment="T", covariates=COVARIATES)
     with pytest.raises(ValueError, match="treatment column 'T' must be 0/1"):
-        transported_ate(pilot.assign(T=pilot["T"] * 3), "T", "Y", COVARIATES)
+        transported_ate(pilot.assign(T=pilot["T"] * 3), outcome="Y", treatment="T",
+                        covariates=COVARIATES)
 
 
 def test_refuses_populations_the_covariates_separate(pilot):
     separated = pilot.assign(badge=pilot["in_trial"].astype(float))
     with pytest.raises(ValueError, match="perfectly separate the source from the target"):
-        transported_ate(separated, "T", "Y", ["tenure", "badge"])
+        transported_ate(separated, outcome="Y", treatment="T", covariates=["tenure", "badge"])

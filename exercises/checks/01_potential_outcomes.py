@@ -108,11 +108,11 @@ def _is_valid(args: tuple, kwargs: dict) -> bool:
 
 
 def _reference_value(data, treatment, outcome) -> float:
-    return difference_in_means(data, treatment, outcome).value
+    return difference_in_means(data, outcome=outcome, treatment=treatment).value
 
 
 def _reference_se(data, treatment, outcome) -> float:
-    return difference_in_means(data, treatment, outcome).se
+    return difference_in_means(data, outcome=outcome, treatment=treatment).se
 
 
 def _outputs_match(transform, inputs_of=_dim_inputs) -> callable:

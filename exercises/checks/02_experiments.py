@@ -37,14 +37,15 @@ _shoppers = simulate.six_shoppers()
 _lucky = _shoppers["name"].isin(["Alice", "Carol", "Frank"]).astype(int).to_numpy()
 _lucky_data = pd.DataFrame(
     {"T": _lucky, "Y": np.where(_lucky == 1, _shoppers["Y1"], _shoppers["Y0"])})
-P_EXACT = experiments.randomization_test(_lucky_data).pvalue
-P_WELCH = experiments.t_test(_lucky_data).pvalue
+P_EXACT = experiments.randomization_test(_lucky_data, outcome="Y", treatment="T").pvalue
+P_WELCH = experiments.t_test(_lucky_data, outcome="Y", treatment="T").pvalue
 
 # q3: CUPED on the A/B test ------------------------------------------------------------
 _ab = simulate.banner_shop(3_000, seed=1, randomized=True).data
-CUPED = experiments.cuped(_ab, "T", "Y", "prior_spend").value
-PLAIN = experiments.difference_in_means(_ab, "T", "Y").value
-GAIN_SCORE = experiments.difference_in_means(_ab.assign(Y=_ab["Y"] - _ab["prior_spend"])).value
+CUPED = experiments.cuped(_ab, outcome="Y", treatment="T", pre_outcome="prior_spend").value
+PLAIN = experiments.difference_in_means(_ab, outcome="Y", treatment="T").value
+GAIN_SCORE = experiments.difference_in_means(_ab.assign(Y=_ab["Y"] - _ab["prior_spend"]),
+                                             outcome="Y", treatment="T").value
 
 # q4: sample size ----------------------------------------------------------------------
 N_PER_ARM = experiments.sample_size(1.5, 20.0, alpha=0.05, power=0.8)
@@ -56,8 +57,9 @@ SRM_P = experiments.sample_ratio_mismatch(SRM_COUNTS).pvalue
 
 # q6: NSW with Lin's adjustment --------------------------------------------------------
 _nsw = datasets.nsw_experiment()
-NSW_LIN = experiments.regression_adjustment(_nsw, "treat", "re78", NSW_COVARIATES).value
-NSW_PLAIN = experiments.difference_in_means(_nsw, "treat", "re78").value
+NSW_LIN = experiments.regression_adjustment(_nsw, outcome="re78", treatment="treat",
+                                            covariates=NSW_COVARIATES).value
+NSW_PLAIN = experiments.difference_in_means(_nsw, outcome="re78", treatment="treat").value
 _additive = np.column_stack([np.ones(len(_nsw)), _nsw["treat"], _nsw[NSW_COVARIATES]])
 NSW_ADDITIVE = float(np.linalg.lstsq(_additive, _nsw["re78"].to_numpy(), rcond=None)[0][1])
 
@@ -90,7 +92,7 @@ def _is_good(args: tuple, kwargs: dict) -> bool:
 
 
 def _reference_se(data: pd.DataFrame, treatment: str, outcome: str) -> float:
-    return experiments.difference_in_means(data, treatment, outcome).se
+    return experiments.difference_in_means(data, outcome=outcome, treatment=treatment).se
 
 
 def _other_se(kind: str):
@@ -289,7 +291,8 @@ EXERCISE = Exercise(
                                     "treatment with the centred covariates.",
                       abs_tol=1.0, rel_tol=0),
             ],
-            hint="experiments.regression_adjustment(nsw, 'treat', 're78', covariates).value, "
+            hint="experiments.regression_adjustment(nsw, outcome='re78', treatment='treat', "
+                 "covariates=covariates).value, "
                  "with covariates = ['age', 'educ', 'black', 'hisp', 'marr', 'nodegree', "
                  "'re74', 're75'].",
         ),

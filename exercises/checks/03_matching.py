@@ -41,16 +41,18 @@ NAIVE = float(_data.loc[_treated, "re78"].mean() - _data.loc[~_treated, "re78"].
 TREATED_MEAN = float(_data.loc[_treated, "re78"].mean())
 
 # q2 ------------------------------------------------------------------------------------
-SMD_RE75 = float(standardized_mean_differences(_data, "treat", ["re75"])["re75"])
+SMD_RE75 = float(standardized_mean_differences(_data, treatment="treat", covariates=["re75"])["re75"])
 RAW_RE75 = float(_data.loc[_treated, "re75"].mean() - _data.loc[~_treated, "re75"].mean())
 CONTROL_SD_RE75 = RAW_RE75 / float(_data.loc[~_treated, "re75"].std())
 TREATED_SD_RE75 = RAW_RE75 / float(_data.loc[_treated, "re75"].std())
 
 # q4 ------------------------------------------------------------------------------------
-MATCHED_1_5 = matching.matching_att(_data, "treat", "re78", COVARIATES, n_neighbors=5,
-                                    bias_correction=True).value
-MATCHED_1_1 = matching.matching_att(_data, "treat", "re78", COVARIATES).value
-MATCHED_1_5_PLAIN = matching.matching_att(_data, "treat", "re78", COVARIATES, n_neighbors=5).value
+MATCHED_1_5 = matching.matching_att(_data, outcome="re78", treatment="treat",
+                                    covariates=COVARIATES, n_neighbors=5, bias_correction=True).value
+MATCHED_1_1 = matching.matching_att(_data, outcome="re78", treatment="treat",
+                                    covariates=COVARIATES).value
+MATCHED_1_5_PLAIN = matching.matching_att(_data, outcome="re78", treatment="treat",
+                                          covariates=COVARIATES, n_neighbors=5).value
 BENCHMARK = 1794.34  # the experimental estimate of chapter 02 (Dehejia and Wahba 1999)
 
 
@@ -76,7 +78,8 @@ def _is_good(args: tuple, kwargs: dict) -> bool:
 
 
 def _reference_att(data, treatment, outcome, score) -> float:
-    return matching.matching_att(data, treatment, outcome, [score], on="covariates").value
+    return matching.matching_att(data, outcome=outcome, treatment=treatment, covariates=[score],
+                                 on="covariates").value
 
 
 def _known_wrong(kind: str):
@@ -159,7 +162,7 @@ EXERCISE = Exercise(
                                        "only; the SMD pools both groups' variances.",
                       abs_tol=0.005, rel_tol=0),
             ],
-            hint="standardized_mean_differences(nsw_cps, 'treat', ['re75']) or the formula "
+            hint="standardized_mean_differences(nsw_cps, treatment='treat', covariates=['re75']) or the formula "
                  "with pandas' .var() for each group.",
         ),
         Question(
@@ -211,8 +214,8 @@ EXERCISE = Exercise(
                                  "matching tries to recover; compute the matching estimate.",
                       abs_tol=1.0, rel_tol=0),
             ],
-            hint="matching.matching_att(nsw_cps, 'treat', 're78', covariates, n_neighbors=5, "
-                 "bias_correction=True).value",
+            hint="matching.matching_att(nsw_cps, outcome='re78', treatment='treat', "
+                 "covariates=covariates, n_neighbors=5, bias_correction=True).value",
         ),
         Question(
             id="q5",

@@ -43,7 +43,7 @@ from lessons_lib.weighting import propensity_scores
 # double-robustness example). The true ATE is 2. The propensity model below is the right one.
 study = simulate.two_models(2_000, seed=404).data
 covariates = ["x1", "x2", "x1_sq"]
-propensity, _ = propensity_scores(study, "T", covariates)
+propensity, _ = propensity_scores(study, treatment="T", covariates=covariates)
 t = study["T"].to_numpy()
 y = study["Y"].to_numpy()
 
@@ -66,11 +66,12 @@ SWAPPED = float(np.average(_y[_t == 1], weights=1 / (1 - _e[_t == 1]))
 UNWEIGHTED_SUMS = float(np.sum(_t * _y / _e) - np.sum((1 - _t) * _y / (1 - _e)))
 
 _smokers, _confounders = _ns["smokers"], _ns["confounders"]
-STANDARDIZED = standardization(_smokers, "qsmk", "wt82_71", _confounders,
-                               interactions=["smokeintensity"])
-STANDARDIZED_ALL = standardization(_smokers, "qsmk", "wt82_71", _confounders).value
-STANDARDIZED_NONE = standardization(_smokers, "qsmk", "wt82_71", _confounders,
-                                    interactions=None).value
+STANDARDIZED = standardization(_smokers, outcome="wt82_71", treatment="qsmk",
+                               covariates=_confounders, interactions=["smokeintensity"])
+STANDARDIZED_ALL = standardization(_smokers, outcome="wt82_71", treatment="qsmk",
+                                   covariates=_confounders).value
+STANDARDIZED_NONE = standardization(_smokers, outcome="wt82_71", treatment="qsmk",
+                                    covariates=_confounders, interactions=None).value
 CRUDE = float(_smokers.loc[_smokers["qsmk"] == 1, "wt82_71"].mean()
               - _smokers.loc[_smokers["qsmk"] == 0, "wt82_71"].mean())
 
@@ -104,8 +105,9 @@ def _is_valid(args: tuple, kwargs: dict) -> bool:
 def _aipw_by_hand(data, treatment, outcome, covariates, *, outcome_part=True,
                   residual_part=True, control_sign=-1.0) -> float:
     """AIPW and its known wrong variants, from the same two fitted models."""
-    e, _ = propensity_scores(data, treatment, covariates)
-    m1, m0 = potential_outcome_predictions(data, treatment, outcome, covariates)
+    e, _ = propensity_scores(data, treatment=treatment, covariates=covariates)
+    m1, m0 = potential_outcome_predictions(data, outcome=outcome, treatment=treatment,
+                                           covariates=covariates)
     t, y = data[treatment].to_numpy(dtype=float), data[outcome].to_numpy(dtype=float)
     if not outcome_part:  # weights on Y itself: Horvitz-Thompson IPW
         return float(np.mean(t * y / e) - np.mean((1 - t) * y / (1 - e)))
@@ -128,8 +130,12 @@ _VARIANTS = {
     "ipw only": {"outcome_part": False},
     "control sign flipped": {"control_sign": 1.0},
 }
+def _library_aipw(data, treatment, outcome, covariates) -> float:
+    return aipw(data, outcome=outcome, treatment=treatment, covariates=covariates).value
+
+
 _TABLE = {
-    _fingerprint(*args): {name: aipw(*args).value if name == "aipw" else
+    _fingerprint(*args): {name: _library_aipw(*args) if name == "aipw" else
                           _aipw_by_hand(*args, **options) for name, options in _VARIANTS.items()}
     for args in _aipw_inputs() if _is_valid(args, {})
 }
@@ -140,7 +146,7 @@ def _lookup(name: str):
         row = _TABLE.get(_fingerprint(data, treatment, outcome, covariates))
         if row is None:  # an input the table does not know: compute it
             options = _VARIANTS[name]
-            return (aipw(data, treatment, outcome, covariates).value if name == "aipw"
+            return (aipw(data, outcome=outcome, treatment=treatment, covariates=covariates).value if name == "aipw"
                     else _aipw_by_hand(data, treatment, outcome, covariates, **options))
         return row[name]
     return reference
@@ -257,7 +263,7 @@ q4 = Question(
         agrees_with(_reference_aipw, select=_is_valid, points=2.0, rel_tol=1e-6,
                     name="equals the AIPW estimate",
                     expected="the mean of m1 - m0 + T (Y - m1) / e - (1 - T)(Y - m0) / (1 - e), "
-                             "with e from propensity_scores(data, treatment, covariates) and m1, "
+                             "with e from propensity_scores(data, treatment=..., covariates=...) and m1, "
                              "m0 from a least-squares regression of the outcome on the covariates "
                              "fitted separately among treated and untreated units"),
         raises_value_error(select=lambda args, kwargs: not _is_valid(args, kwargs),
@@ -273,7 +279,7 @@ q4 = Question(
         Wrong(_outputs_match("control sign flipped"),
               "the control term has the wrong sign: it is minus (1 - T)(Y - m0) / (1 - e)."),
     ],
-    hint="e, _ = propensity_scores(data, treatment, covariates); fit np.linalg.lstsq on "
+    hint="e, _ = propensity_scores(data, treatment=treatment, covariates=covariates); fit np.linalg.lstsq on "
          "[1, X] separately for T == 1 and T == 0, predict m1 and m0 for every row, then "
          "average the AIPW scores. propensity_scores already refuses a treatment that is not 0/1.",
 )
@@ -320,7 +326,7 @@ q6 = Question(
         Wrong(STANDARDIZED_NONE, "your model has no interaction at all; What If's has quitting x "
                                  "cigarettes per day (interactions=['smokeintensity']).",
               rel_tol=0.002),
-        Wrong(STANDARDIZED.extra["mean Y(1)"], "that is the standardized mean weight gain if "
+        Wrong(STANDARDIZED.extra["mean_y1"], "that is the standardized mean weight gain if "
                                                "everyone quit; the effect subtracts the mean if "
                                                "no one did."),
     ],

@@ -36,7 +36,8 @@ exec(SETUP, _setup)  # the same data the learner sees
 _launch, _castle = _setup["launch"], _setup["castle"]
 
 # --- reference answers, computed from the data (never shown to the learner) ---------------
-_twfe = panel.two_way_fixed_effects(_launch, "Y", "T", unit="shopper", time="month")
+_twfe = panel.two_way_fixed_effects(_launch, outcome="Y", treatment="T", unit="shopper",
+                                    time="month")
 _post = _launch[_launch["post"] == 1]
 _naive_after = (_post.loc[_post["region_A"] == 1, "Y"].mean()
                 - _post.loc[_post["region_A"] == 0, "Y"].mean())
@@ -58,10 +59,10 @@ def _rows_independent_se() -> float:
 
 _se_unclustered = _rows_independent_se()
 
-_castle_weighted = panel.two_way_fixed_effects(_castle, "l_homicide", "post", "sid", "year",
-                                               weights="popwt").value
-_castle_unweighted = panel.two_way_fixed_effects(_castle, "l_homicide", "post", "sid",
-                                                 "year").value
+_castle_weighted = panel.two_way_fixed_effects(_castle, outcome="l_homicide", treatment="post",
+                                               unit="sid", time="year", weights="popwt").value
+_castle_unweighted = panel.two_way_fixed_effects(_castle, outcome="l_homicide", treatment="post",
+                                                 unit="sid", time="year").value
 
 
 # --- q6: the group-time estimator -----------------------------------------------------------
@@ -69,7 +70,8 @@ _castle_unweighted = panel.two_way_fixed_effects(_castle, "l_homicide", "post", 
 def _reference_att_gt(data, g, t):
     if t < g:
         raise ValueError("t must be at or after g")
-    cells = panel.group_time_effects(data, "Y", "unit", "period", "first_treated")
+    cells = panel.group_time_effects(data, outcome="Y", unit="unit", time="period",
+                                     first_treated="first_treated")
     row = cells[(cells["cohort"] == g) & (cells["time"] == t)]
     return float(row["att"].iloc[0])
 
@@ -183,7 +185,7 @@ EXERCISE = Exercise(
                                      "the launch include the January sale, which hit both "
                                      "regions."),
             ],
-            hint="panel.two_way_fixed_effects(launch, outcome, treatment, unit=..., time=...) "
+            hint="panel.two_way_fixed_effects(launch, outcome=..., treatment=..., unit=..., time=...) "
                  "and take .value.",
         ),
         Question(
@@ -246,8 +248,8 @@ EXERCISE = Exercise(
                 Wrong(100 * _castle_unweighted, "Unweighted and not converted: weight by "
                       "population and use 100 (exp(tau) - 1).", rel_tol=0.002),
             ],
-            hint="panel.two_way_fixed_effects(castle, 'l_homicide', 'post', 'sid', 'year', "
-                 "weights='popwt'), then 100 * np.expm1(value).",
+            hint="panel.two_way_fixed_effects(castle, outcome='l_homicide', treatment='post', "
+                 "unit='sid', time='year', weights='popwt'), then 100 * np.expm1(value).",
         ),
     ],
 )

@@ -46,8 +46,8 @@ def _ols_slope(y: np.ndarray, columns: list[np.ndarray]) -> float:
 
 
 # --- q5: the concert's 2SLS standard error, right and wrong -------------------------------
-_right = iv.two_stage_least_squares(_concert, "happiness", "attended", "rain",
-                                    cov_type="unadjusted")
+_right = iv.two_stage_least_squares(_concert, outcome="happiness", treatment="attended",
+                                    instruments="rain", cov_type="unadjusted")
 _z = _concert["rain"].to_numpy(dtype=float)
 _t = _concert["attended"].to_numpy(dtype=float)
 _y = _concert["happiness"].to_numpy(dtype=float)
@@ -57,11 +57,15 @@ _se_naive = float(np.sqrt(_resid_naive @ _resid_naive / (len(_y) - 2)
                           / np.sum((_t_hat - _t_hat.mean()) ** 2)))
 
 # --- q6, q7: Card ----------------------------------------------------------------------------
-_f_unadjusted = iv.first_stage(_card, "educ", "nearc4", _controls, cov_type="unadjusted")["F"]
-_f_robust = iv.first_stage(_card, "educ", "nearc4", _controls)["F"]
-_f_no_controls = iv.first_stage(_card, "educ", "nearc4", cov_type="unadjusted")["F"]
-_card_iv = iv.two_stage_least_squares(_card, "lwage", "educ", "nearc4", _controls).value
-_card_iv_no_controls = iv.two_stage_least_squares(_card, "lwage", "educ", "nearc4").value
+_f_unadjusted = iv.first_stage(_card, treatment="educ", instruments="nearc4",
+                               covariates=_controls, cov_type="unadjusted")["F"]
+_f_robust = iv.first_stage(_card, treatment="educ", instruments="nearc4", covariates=_controls)["F"]
+_f_no_controls = iv.first_stage(_card, treatment="educ", instruments="nearc4",
+                                cov_type="unadjusted")["F"]
+_card_iv = iv.two_stage_least_squares(_card, outcome="lwage", treatment="educ",
+                                      instruments="nearc4", covariates=_controls).value
+_card_iv_no_controls = iv.two_stage_least_squares(_card, outcome="lwage", treatment="educ",
+                                                  instruments="nearc4").value
 _card_columns = [_card[c].to_numpy(dtype=float) for c in _controls]
 _card_ols = _ols_slope(_card["lwage"].to_numpy(dtype=float),
                        [_card["educ"].to_numpy(dtype=float), *_card_columns])
@@ -78,7 +82,8 @@ def _either_f(answer) -> Outcome:
 # --- q4: 2SLS as a function ------------------------------------------------------------------
 
 def _reference_tsls(data, outcome, treatment, instrument, covariates):
-    return iv.two_stage_least_squares(data, outcome, treatment, [instrument], covariates).value
+    return iv.two_stage_least_squares(data, outcome=outcome, treatment=treatment,
+                                      instruments=[instrument], covariates=covariates).value
 
 
 def _tsls_inputs() -> list:
@@ -238,7 +243,7 @@ EXERCISE = Exercise(
                 Wrong(math.sqrt(_f_unadjusted), "That is the t statistic of the instrument. "
                       "With one instrument, F is its square.", rel_tol=0.01),
             ],
-            hint="iv.first_stage(card, 'educ', 'nearc4', controls)['F']",
+            hint="iv.first_stage(card, treatment='educ', instruments='nearc4', covariates=controls)['F']",
         ),
         Question(
             id="q7",
@@ -256,7 +261,8 @@ EXERCISE = Exercise(
                 Wrong(_card_reduced, "That is the reduced form (log wage on nearc4). Divide by "
                       "the first stage, or use 2SLS.", rel_tol=0.005),
             ],
-            hint="iv.two_stage_least_squares(card, 'lwage', 'educ', ['nearc4'], controls).value",
+            hint="iv.two_stage_least_squares(card, outcome='lwage', treatment='educ', "
+                 "instruments=['nearc4'], covariates=controls).value",
         ),
     ],
 )

@@ -59,9 +59,9 @@ _naive = (_window.loc[_window["scholarship"] == 1, "grade"].mean()
           - _window.loc[_window["scholarship"] == 0, "grade"].mean())
 _everyone = (_exams.loc[_exams["scholarship"] == 1, "grade"].mean()
              - _exams.loc[_exams["scholarship"] == 0, "grade"].mean())
-_local = rdd.local_linear_rd(_exams, "grade", "score", 60, bandwidth=8).value
-_local_uniform = rdd.local_linear_rd(_exams, "grade", "score", 60, bandwidth=8,
-                                     kernel="uniform").value
+_local = rdd.local_linear_rd(_exams, outcome="grade", running="score", cutoff=60, bandwidth=8).value
+_local_uniform = rdd.local_linear_rd(_exams, outcome="grade", running="score", cutoff=60,
+                                     bandwidth=8, kernel="uniform").value
 
 
 def _common_slope(data: pd.DataFrame, h: float) -> float:
@@ -75,25 +75,29 @@ def _common_slope(data: pd.DataFrame, h: float) -> float:
 
 
 _common = _common_slope(_exams, 8.0)
-_late = rdd.fuzzy_rd(_fuzzy, "grade", "scholarship", "score", 60, bandwidth=10).value
-_itt = rdd.local_linear_rd(_fuzzy, "grade", "score", 60, bandwidth=10).value
-_first_stage = rdd.local_linear_rd(_fuzzy, "scholarship", "score", 60, bandwidth=10).value
+_late = rdd.fuzzy_rd(_fuzzy, outcome="grade", treatment="scholarship", running="score",
+                     cutoff=60, bandwidth=10).value
+_itt = rdd.local_linear_rd(_fuzzy, outcome="grade", running="score", cutoff=60, bandwidth=10).value
+_first_stage = rdd.local_linear_rd(_fuzzy, outcome="scholarship", running="score", cutoff=60,
+                                   bandwidth=10).value
 _below = _exams[_exams["score"] < 60]
-_placebo = rdd.local_linear_rd(_below, "grade", "score", 55, bandwidth=8).value
-_placebo_leaky = rdd.local_linear_rd(_exams, "grade", "score", 55, bandwidth=8).value
-_log_jump = rdd.density_test(_regraded, "score", 60).value
-_log_jump_clean = rdd.density_test(_exams, "score", 60).value
+_placebo = rdd.local_linear_rd(_below, outcome="grade", running="score", cutoff=55, bandwidth=8).value
+_placebo_leaky = rdd.local_linear_rd(_exams, outcome="grade", running="score", cutoff=55,
+                                     bandwidth=8).value
+_log_jump = rdd.density_test(_regraded, running="score", cutoff=60).value
+_log_jump_clean = rdd.density_test(_exams, running="score", cutoff=60).value
 
 
 # --- q3: the learner's local linear RD estimator -------------------------------------------
 
 def _reference_rd(data, outcome, running, cutoff, bandwidth):
-    return rdd.local_linear_rd(data, outcome, running, cutoff, bandwidth=bandwidth).value
+    return rdd.local_linear_rd(data, outcome=outcome, running=running, cutoff=cutoff,
+                               bandwidth=bandwidth).value
 
 
 def _uniform_rd(data, outcome, running, cutoff, bandwidth):
-    return rdd.local_linear_rd(data, outcome, running, cutoff, bandwidth=bandwidth,
-                               kernel="uniform").value
+    return rdd.local_linear_rd(data, outcome=outcome, running=running, cutoff=cutoff,
+                               bandwidth=bandwidth, kernel="uniform").value
 
 
 def _means_rd(data, outcome, running, cutoff, bandwidth):
@@ -176,7 +180,7 @@ EXERCISE = Exercise(
                                "interaction of the treatment with score - 60).",
                       rel_tol=1e-4),
             ],
-            hint="rdd.local_linear_rd(exams, 'grade', 'score', 60, bandwidth=8), or fit the "
+            hint="rdd.local_linear_rd(exams, outcome='grade', running='score', cutoff=60, bandwidth=8), or fit the "
                  "two weighted lines yourself and subtract their intercepts at 60.",
         ),
         Question(
@@ -218,7 +222,8 @@ EXERCISE = Exercise(
                 Wrong(_first_stage, "That is the first stage, the jump in take-up; divide the "
                                     "jump in grades by it."),
             ],
-            hint="rdd.fuzzy_rd(exams_fuzzy, 'grade', 'scholarship', 'score', 60, bandwidth=10).",
+            hint="rdd.fuzzy_rd(exams_fuzzy, outcome='grade', treatment='scholarship', running='score', "
+                 "cutoff=60, bandwidth=10).",
         ),
         Question(
             id="q5",
@@ -248,7 +253,7 @@ EXERCISE = Exercise(
                 Wrong(math.exp(_log_jump), "That is the ratio of the two densities; the test "
                                            "statistic is its logarithm."),
             ],
-            hint="rdd.density_test(exams_regraded, 'score', 60).value",
+            hint="rdd.density_test(exams_regraded, running='score', cutoff=60).value",
         ),
     ],
 )

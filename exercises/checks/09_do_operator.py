@@ -74,11 +74,12 @@ def _att_weighted(data, t, y, adjustment):
     return float(total)
 
 
-ADJUSTED = backdoor_adjustment(_patients, "drug", "attack", ["old", "smoker"]).value
+ADJUSTED = backdoor_adjustment(_patients, outcome="attack", treatment="drug",
+                               covariates=["old", "smoker"]).value
 NAIVE = _difference(_patients, "drug", "attack")
 ATT_WEIGHTED = _att_weighted(_patients, "drug", "attack", ["old", "smoker"])
-ONLY_OLD = backdoor_adjustment(_patients, "drug", "attack", ["old"]).value
-FRONTDOOR = frontdoor_adjustment(_ads, "ad", "page", "buy").value
+ONLY_OLD = backdoor_adjustment(_patients, outcome="attack", treatment="drug", covariates=["old"]).value
+FRONTDOOR = frontdoor_adjustment(_ads, outcome="buy", mediator="page", treatment="ad").value
 AD_NAIVE = _difference(_ads, "ad", "buy")
 _first = _difference(_ads, "ad", "page")
 UNADJUSTED_CHAIN = _first * _difference(_ads, "page", "buy")
@@ -136,7 +137,7 @@ def _inputs() -> list:
 
 
 def _reference(data, treatment, outcome, adjustment):
-    return backdoor_adjustment(data, treatment, outcome, adjustment).value
+    return backdoor_adjustment(data, outcome=outcome, treatment=treatment, covariates=adjustment).value
 
 
 def _outputs_match(function):

@@ -36,18 +36,22 @@ drug_dag = DAG([("drug", "pressure"), ("pressure", "recovery"), ("drug", "recove
 """
 
 _stones, _admissions = kidney_stones(), berkeley_admissions()
-_stone_std = standardized_rates(_stones, "treatment", "stone_size", count="patients", successes="successes")
+_stone_std = standardized_rates(_stones, treatment="treatment", stratum="stone_size",
+                                count="patients", successes="successes")
 A_STANDARDIZED = float(_stone_std["A: open surgery"])
-_stone_rates = stratified_rates(_stones, "treatment", "stone_size", count="patients", successes="successes")
+_stone_rates = stratified_rates(_stones, treatment="treatment", stratum="stone_size",
+                                count="patients", successes="successes")
 A_COLLAPSED = float(_stone_rates.loc["all", "A: open surgery"])
 _b_sizes = _stones[_stones["treatment"] == "B: PCNL"].set_index("stone_size")["patients"]
 A_WITH_B_WEIGHTS = float(sum(_stone_rates.loc[s, "A: open surgery"] * _b_sizes[s] / _b_sizes.sum()
                              for s in ("small", "large")))
 A_EQUAL_WEIGHTS = float(_stone_rates.loc[["small", "large"], "A: open surgery"].mean())
 
-_adm_std = standardized_rates(_admissions, "sex", "department", count="applicants", successes="admitted")
+_adm_std = standardized_rates(_admissions, treatment="sex", stratum="department",
+                              count="applicants", successes="admitted")
 WOMEN_STANDARDIZED = float(_adm_std["women"])
-_adm_rates = stratified_rates(_admissions, "sex", "department", count="applicants", successes="admitted")
+_adm_rates = stratified_rates(_admissions, treatment="sex", stratum="department",
+                              count="applicants", successes="admitted")
 WOMEN_COLLAPSED = float(_adm_rates.loc["all", "women"])
 _men = _admissions[_admissions["sex"] == "men"].set_index("department")["applicants"]
 WOMEN_WITH_MEN_WEIGHTS = float((_adm_rates.loc[_men.index, "women"] * _men / _men.sum()).sum())
@@ -76,7 +80,8 @@ def _inputs() -> list:
 
 
 def _reference(table, treatment, value, stratum, count, successes):
-    return float(standardized_rates(table, treatment, stratum, count=count, successes=successes)[value])
+    return float(standardized_rates(table, treatment=treatment, stratum=stratum, count=count,
+                                    successes=successes)[value])
 
 
 def _collapsed(table, treatment, value, stratum, count, successes):

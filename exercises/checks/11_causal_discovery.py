@@ -91,7 +91,7 @@ def _z_inputs() -> list:
 
 
 def _z_reference(data, x, y, given):
-    return fisher_z_test(data, x, y, given)
+    return fisher_z_test(data, x=x, y=y, given=given)
 
 
 def _z_without_set_size(data, x, y, given):
@@ -100,7 +100,7 @@ def _z_without_set_size(data, x, y, given):
 
 
 def _z_one_sided(data, x, y, given):
-    return fisher_z_test(data, x, y, given) / 2
+    return fisher_z_test(data, x=x, y=y, given=given) / 2
 
 
 def _outputs_match(function, inputs, rel_tol=1e-6):
@@ -126,12 +126,12 @@ def _skeleton_inputs() -> list:
 
 
 def _skeleton_reference(data, alpha):
-    adjacency, _, _ = skeleton(data, alpha)
+    adjacency, _, _ = skeleton(data, alpha=alpha)
     return sum(len(v) for v in adjacency.values()) // 2
 
 
 def _marginal_only(data, alpha):
-    return sum(fisher_z_test(data, x, y) <= alpha for x, y in combinations(data.columns, 2))
+    return sum(fisher_z_test(data, x=x, y=y) <= alpha for x, y in combinations(data.columns, 2))
 
 
 EXERCISE = Exercise(
@@ -157,7 +157,7 @@ EXERCISE = Exercise(
                                   "Run both tests: here it is the other way round."),
                    Wrong("fork", "A fork G1 <- G3 -> G2 would make G1 and G2 dependent, and independent given G3. "
                                  "Here they are independent, and conditioning on G3 makes them dependent.")],
-            hint="Compare fisher_z_test(genes, 'G1', 'G2') with fisher_z_test(genes, 'G1', 'G2', ['G3']).",
+            hint="Compare fisher_z_test(genes, x='G1', y='G2') with fisher_z_test(genes, x='G1', y='G2', given=['G3']).",
         ),
         Question(
             id="q3", answer="n_oriented",

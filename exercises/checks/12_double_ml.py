@@ -73,8 +73,9 @@ SE_CLASSICAL = float(np.sqrt(_sigma2 / np.sum(_t_res**2)))
 THETA_REVERSED = float(np.sum(_t_res * _y_res) / np.sum(_y_res**2))
 THETA_Y_ONLY = float(np.sum(_t * _y_res) / np.sum(_t * _t))
 
-NHEFS_THETA = partially_linear(_nhefs, "wt82_71", "qsmk", _covariates, LinearRegression(),
-                               LinearRegression(), seed=0).value
+NHEFS_THETA = partially_linear(_nhefs, outcome="wt82_71", treatment="qsmk",
+                               covariates=_covariates, outcome_model=LinearRegression(),
+                               treatment_model=LinearRegression(), seed=0).value
 _q = _nhefs["qsmk"].to_numpy()
 NHEFS_NAIVE = float(_nhefs.loc[_q == 1, "wt82_71"].mean() - _nhefs.loc[_q == 0, "wt82_71"].mean())
 NHEFS_OLS = float(LinearRegression().fit(
@@ -113,8 +114,9 @@ def simulate_like(n: int, p: int, *, seed: int, effect: float,
 
 
 def _reference(data, outcome, treatment, covariates, folds) -> float:
-    return partially_linear(data, outcome, treatment, covariates, LinearRegression(),
-                            LinearRegression(), folds=np.asarray(folds)).value
+    return partially_linear(data, outcome=outcome, treatment=treatment, covariates=covariates,
+                            outcome_model=LinearRegression(), treatment_model=LinearRegression(),
+                            folds=np.asarray(folds)).value
 
 
 def _outputs_match(transform) -> callable:
@@ -264,8 +266,8 @@ q5 = Question(
         Wrong(3.4, "that is What If's published IP-weighted number; compute yours.",
               abs_tol=0.005, rel_tol=0.0),
     ],
-    hint="partially_linear(nhefs, 'wt82_71', 'qsmk', what_if_covariates, LinearRegression(), "
-         "LinearRegression(), seed=0).value",
+    hint="partially_linear(nhefs, outcome='wt82_71', treatment='qsmk', covariates=what_if_covariates, "
+         "outcome_model=LinearRegression(), treatment_model=LinearRegression(), seed=0).value",
 )
 
 q6 = Question(

@@ -61,19 +61,22 @@ exec(SETUP, _setup)  # the same data the learner sees
 _by_restaurant, _by_zone, _pilot = _setup["by_restaurant"], _setup["by_zone"], _setup["pilot"]
 
 # --- reference answers, computed from the data (never shown to the learner) ---------------
-_restaurant_level = difference_in_means(_by_restaurant, "T", "Y").value
-_zone_level_fit = interference.cluster_difference_in_means(_by_zone, "T", "Y", "zone")
+_restaurant_level = difference_in_means(_by_restaurant, outcome="Y", treatment="T").value
+_zone_level_fit = interference.cluster_difference_in_means(_by_zone, outcome="Y", treatment="T",
+                                                           cluster="zone")
 _zone_level, _zone_se = _zone_level_fit.value, _zone_level_fit.se
-_welch_se = difference_in_means(_by_zone, "T", "Y").se
+_welch_se = difference_in_means(_by_zone, outcome="Y", treatment="T").se
 _trial = _pilot[_pilot["in_trial"] == 1]
-_pilot_only = difference_in_means(_trial, "T", "Y").value
-_target = transport.transported_ate(_pilot, "T", "Y", ["tenure", "remote"]).value
+_pilot_only = difference_in_means(_trial, outcome="Y", treatment="T").value
+_target = transport.transported_ate(_pilot, outcome="Y", treatment="T",
+                                    covariates=["tenure", "remote"]).value
 
 
 # --- q4: the learner's transport estimator ----------------------------------------------------
 
 def _reference_transport(data, covariates):
-    return transport.transported_ate(data, "T", "Y", list(covariates)).value
+    return transport.transported_ate(data, outcome="Y", treatment="T",
+                                     covariates=list(covariates)).value
 
 
 def _weighted_difference(data, covariates, kind):
@@ -155,7 +158,8 @@ EXERCISE = Exercise(
                                  "independent, but zones were randomized and restaurants of "
                                  "a zone share its demand: cluster by zone.", rel_tol=1e-3),
             ],
-            hint="interference.cluster_difference_in_means(by_zone, 'T', 'Y', 'zone').se, or "
+            hint="interference.cluster_difference_in_means(by_zone, outcome='Y', treatment='T', "
+                 "cluster='zone').se, or "
                  "the formula of the chapter by hand.",
         ),
         Question(
@@ -196,7 +200,8 @@ EXERCISE = Exercise(
                                    "remote than the company's agents."),
             ],
             hint="transport_ate(pilot, ['tenure', 'remote']) or "
-                 "transport.transported_ate(pilot, 'T', 'Y', ['tenure', 'remote']).value",
+                 "transport.transported_ate(pilot, outcome='Y', treatment='T', "
+                 "covariates=['tenure', 'remote']).value",
         ),
         Question(
             id="q6",
