@@ -395,7 +395,7 @@ def synthetic_control(data: pd.DataFrame, *, outcome: str, unit: str, time: str,
     >>> sim = factor_model_panel(seed=1)
     >>> est = synthetic_control(sim.data, outcome="Y", unit="unit", time="period",
     ...                         treated_unit=0, treatment_start=0)
-    >>> est.estimand, est.extra["placebo p-value"] <= 0.1
+    >>> est.estimand, est.extra["placebo_p_value"] <= 0.1
     ('ATT', True)
     """
     require_level(level)
@@ -406,12 +406,12 @@ def synthetic_control(data: pd.DataFrame, *, outcome: str, unit: str, time: str,
     fit = test.fit
     placebo_ratios = test.table.loc[~test.table["treated"], "ratio"].to_numpy()
     low, high = _inverted_interval(fit, placebo_ratios, level)
-    return Estimate(value=fit.att, se=math.nan, ci_low=low, ci_high=high,
+    return Estimate(value=fit.att, se=math.nan, ci_low=float(low), ci_high=float(high),
                     n=len(test.table), estimand="ATT",
                     method="synthetic control (interval: inverted placebo-in-space test)",
                     level=level,
-                    extra={"placebo p-value": test.p_value, "pre-treatment RMSPE": fit.pre_rmspe,
-                           "donors": len(placebo_ratios)})
+                    extra={"placebo_p_value": test.p_value, "pre_treatment_rmspe": fit.pre_rmspe,
+                           "n_donors": len(placebo_ratios)})
 
 
 def placebo_in_time(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treated_unit,

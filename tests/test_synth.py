@@ -182,8 +182,8 @@ def test_texas_reproduces_the_mixtape_weights_and_placebo_p_value(texas):
     # The Mixtape's placebo test (synth_6.do: 46 states, p = rank / 46): Texas ranks first.
     panel = texas[texas["statefip"].isin(MIXTAPE_STATES)]
     est = synth.synthetic_control(panel, **TEXAS)
-    assert est.extra["placebo p-value"] == pytest.approx(1 / 46)
-    assert est.extra["donors"] == 45
+    assert est.extra["placebo_p_value"] == pytest.approx(1 / 46)
+    assert est.extra["n_donors"] == 45
     assert est.value > 20_000 and est.ci_low > 0  # far above synthetic Texas after 1993
     assert math.isnan(est.se)
 
@@ -236,3 +236,28 @@ def test_refusals():
         synth.placebo_in_time(data, **SIM, fake_start=0)
     with pytest.raises(ValueError, match="level must be"):
         synth.synthetic_control(data, **SIM, level=95)
+
+
+# --- the estimator contract (tests/test_contract.py exempts synthetic_control for its NaN SE) --
+
+def test_synthetic_control_keeps_the_rest_of_the_estimator_contract():
+    import inspect
+
+    parameters = list(inspect.signature(synth.synthetic_control).parameters.values())
+    assert parameters[0].name == "data"
+    assert all(p.kind is p.KEYWORD_ONLY for p in parameters[1:])
+    sim = synth.factor_model_panel(20, seed=2)
+    est = synth.synthetic_control(sim.data, **SIM)
+    assert est.estimand in sim.truth and isinstance(est.covers(sim.truth["ATT"]), bool)
+    assert hash(est) == hash(type(est).from_dict(est.to_dict())) and {est: 1}[est] == 1
+    narrow = synth.synthetic_control(sim.data, **SIM, level=0.5)
+    assert narrow.value == est.value and narrow.ci_high - narrow.ci_low < est.ci_high - est.ci_low
+    with pytest.raises(ValueError, match="'Y' has 1 missing value"):
+        synth.synthetic_control(sim.data.assign(Y=np.where(sim.data.index == 1, np.nan,
+                                                           sim.data["Y"])), **SIM)
+    with pytest.raises(ValueError, match="not found"):
+        synth.synthetic_control(sim.data, **{**SIM, "outcome": "no_such_column"})
+    with pytest.raises(ValueError):
+        synth.synthetic_control(sim.data.head(3), **SIM)
+    with pytest.raises(ValueError, match="DataFrame"):
+        synth.synthetic_control(sim.data.to_numpy(), **SIM)
