@@ -300,6 +300,53 @@ def castle_doctrine() -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def texas_prison() -> pd.DataFrame:
+    """Texas's prison-capacity expansion of the early 1990s and Black male incarceration.
+
+    Source: the state panel of Cunningham and Kang, "Studying the effect of incarceration
+    shocks to drug markets" (unpublished manuscript, 2019), used in the synthetic control
+    chapter (10) of Cunningham's *Causal Inference: The Mixtape* (2021); shipped by the
+    ``causaldata`` package as ``texas``, which credits the data to Cunningham and Kang.
+    50 states and the District of Columbia, 1985-2000: 51 x 16 = 816 rows.
+
+    Columns: ``statefip`` (state FIPS code; Texas is 48), ``state`` (name), ``year``,
+    ``bmprison`` and ``wmprison`` (Black and white men in prison, counts; ``wmprison`` has
+    14 missing values), ``alcohol`` (alcohol consumption per capita), ``income`` (median
+    income), ``ur`` (unemployment rate), ``poverty`` (poverty rate), ``black`` (percent of
+    the population that is Black), ``perc1519`` (percent aged 15-19), ``aidscapita`` (AIDS
+    deaths per 100,000). Numbers are float64, codes int64.
+
+    Published numbers reproduced in chapter 16, with the Mixtape's specification (R's
+    ``Synth``: predictors poverty and income averaged over 1985-1993, ``bmprison`` averaged
+    over 1988 and 1990-1992, alcohol in 1990, AIDS deaths 1990-1991, percent Black
+    1990-1992, percent aged 15-19 in 1990; fit on 1985-1993):
+
+    * the donor weights of synthetic Texas that R's ``Synth`` prints in the Mixtape's
+      companion notebook (Python/Synthetic_Control.ipynb in its repository), given the V
+      it chose: California 0.342, Florida 0.296, Louisiana 0.361, every other state below
+      0.001;
+    * the placebo-in-space test of the Mixtape's replication code (synth_3.do to
+      synth_6.do: 46 states, p = rank / 46 of the post/pre RMSPE ratio): Texas's ratio is
+      the largest, p = 1 / 46 = 0.022, with Black male prisoners in Texas far above
+      synthetic Texas from 1994 on.
+
+    >>> df = texas_prison()
+    >>> df.shape, int(df["statefip"].nunique())
+    ((816, 12), 51)
+    """
+    from causaldata import texas
+
+    raw = texas.load_pandas().data
+    frame = raw.astype({"statefip": "int64", "year": "int64", "income": "float64"})
+    measures = ["bmprison", "wmprison", "alcohol", "ur", "poverty", "black", "perc1519",
+                "aidscapita"]
+    frame = frame.astype({c: "float64" for c in measures})
+    frame["state"] = frame["state"].astype(str)
+    columns = ["statefip", "state", "year", "bmprison", "wmprison", "alcohol", "income", "ur",
+               "poverty", "black", "perc1519", "aidscapita"]
+    return frame[columns].reset_index(drop=True)
+
+
 def close_college() -> pd.DataFrame:
     """Card's college-proximity sample: the return to schooling by instrumental variables.
 
