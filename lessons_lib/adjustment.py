@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -232,14 +233,10 @@ def frontdoor_adjustment(
 
 
 def _ols(y: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    design = np.column_stack([np.ones(len(y)), *columns])
-    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    if rank < design.shape[1]:
-        raise ValueError("the regression design is singular: a variable is constant or collinear with another")
-    residuals = y - design @ coef
-    sigma2 = residuals @ residuals / (len(y) - design.shape[1])
-    covariance = sigma2 * np.linalg.inv(design.T @ design)
-    return coef, np.sqrt(np.diag(covariance))
+    """Coefficients and classical (homoskedastic) standard errors, as DoWhy computes them."""
+    fit = ols(y, np.column_stack([np.ones(len(y)), *columns]), cov_type="nonrobust",
+              what="the frontdoor regressions")
+    return fit.params, fit.bse
 
 
 def frontdoor_linear(

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -87,7 +88,7 @@ def difference_in_means(
         method="difference in means (Welch)",
         level=level,
         df=df,
-        extra={"n_treated": n1, "n_control": n0, "df": float(df)},
+        extra={"n_treated": n1, "n_control": n0},
     )
 
 
@@ -315,33 +316,10 @@ def regression_adjustment(
     x = data[covariates].to_numpy(dtype=float)
     centred = x - x.mean(axis=0)
     design = np.column_stack([np.ones(len(y)), t, centred, t[:, None] * centred])
-    q, r = np.linalg.qr(design)
-    diagonal = np.abs(np.diag(r))
-    if diagonal.min() <= 1e-10 * diagonal.max():
-        raise ValueError(
-            "the regression design is singular: a covariate is constant within a treatment arm "
-            f"or a linear combination of others (covariates {covariates}); drop it"
-        )
-    coefficients = np.linalg.solve(r, q.T @ y)
-    residuals = y - design @ coefficients
-    leverage = np.sum(q**2, axis=1)
-    if leverage.max() >= 1 - 1e-10:
-        raise ValueError(
-            "a unit has leverage 1 (it alone determines a coefficient), so the HC2 standard error "
-            "is undefined; use fewer covariates or coarser ones"
-        )
-    r_inv = np.linalg.inv(r)  # (D'D)^-1 = R^-1 R^-T
-    scaled = q * (residuals / np.sqrt(1 - leverage))[:, None]
-    meat = scaled.T @ scaled
-    covariance = r_inv @ meat @ r_inv.T
-    se = float(np.sqrt(covariance[1, 1]))
-    return Estimate.from_se(
-        coefficients[1],
-        se,
-        n=len(y),
-        estimand="ATE",
-        method="regression adjustment (Lin, HC2)",
-        level=level,
+    names = ["const", treatment, *covariates, *(f"{treatment} x {c}" for c in covariates)]
+    fit = ols(y, design, cov_type="HC2", names=names, what="Lin's regression adjustment")
+    return Estimate.from_fit(
+        fit, 1, estimand="ATE", method="regression adjustment (Lin, HC2)", level=level,
         extra={"covariates": len(covariates)},
     )
 
@@ -403,7 +381,7 @@ def cuped(
         estimand="ATE",
         method="CUPED",
         level=level,
-        df=plain.extra["df"],
+        df=plain.df,
         extra={"cuped_coefficient": theta, "variance_reduction": float(reduction)},
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lessons_lib._inference import ols
 from lessons_lib._validate import require_binary, require_columns, require_frame, require_level
 from lessons_lib.estimate import Estimate
 
@@ -71,25 +72,13 @@ def cluster_difference_in_means(
             f"'{cluster}'; found {treated_clusters} and {control_clusters}. A cluster-robust "
             "standard error cannot be computed from fewer"
         )
-    n = len(y)
-    mean_treated, mean_control = y[t == 1].mean(), y[t == 0].mean()
-    residual = y - np.where(t == 1, mean_treated, mean_control)
-    # Scores x_i u_i with x_i = (1, T_i), summed within each cluster.
-    cluster_scores = np.column_stack([
-        np.bincount(groups, weights=residual, minlength=n_clusters),
-        np.bincount(groups, weights=t * residual, minlength=n_clusters),
-    ])
-    n_treated = t.sum()
-    bread = np.linalg.inv(np.array([[n, n_treated], [n_treated, n_treated]]))
-    meat = cluster_scores.T @ cluster_scores
-    correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - 2)
-    variance = correction * (bread @ meat @ bread)[1, 1]
-    se = float(np.sqrt(variance))
-    if se == 0:
+    if np.ptp(y) == 0:
         raise ValueError(f"outcome '{outcome}' does not vary, so its standard error is 0")
-    return Estimate.from_se(
-        mean_treated - mean_control, se, n=n, estimand="global effect",
-        method="difference in means, cluster-robust SE", level=level, df=n_clusters - 1,
+    fit = ols(y, np.column_stack([np.ones(len(y)), t]), cov_type="cluster", cluster=groups,
+              names=["const", treatment], what="the difference in means")
+    return Estimate.from_fit(
+        fit, 1, estimand="global effect", method="difference in means, cluster-robust SE",
+        level=level, t_interval=True,
         extra={"clusters": n_clusters, "treated_clusters": treated_clusters,
                "control_clusters": control_clusters},
     )

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 from sklearn.base import clone
 
+from lessons_lib._inference import fit_logistic
 from lessons_lib._validate import require_binary, require_columns, require_frame
 
 
@@ -23,59 +23,6 @@ def _covariate_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> np.ndarr
         raise ValueError("covariates must be a non-empty list of column names, e.g. ['age', 'income']")
     require_columns(data, list(covariates))
     return data[list(covariates)].to_numpy(dtype=float)
-
-
-def fit_logistic(design: np.ndarray, treatment: np.ndarray, *, max_iter: int = 100,
-                 tol: float = 1e-10) -> np.ndarray:
-    """Maximum-likelihood logistic regression by Newton's method (no penalty).
-
-    ``design`` must already hold the intercept column. Returns the coefficients; equals
-    ``statsmodels.api.Logit(treatment, design).fit().params``. Newton's method does not
-    care about the scale of the columns (age squared next to a 0/1 dummy is fine),
-    which is why the book fits its textbook propensity model this way.
-
-    Raises a ValueError when the columns are collinear or when the covariates predict
-    treatment perfectly (then some e(x) is 0 or 1 and positivity fails).
-    """
-    n, k = design.shape
-    if np.linalg.matrix_rank(design) < k:
-        raise ValueError(
-            "the propensity covariates are collinear (a constant column, a duplicate, or "
-            "all dummies of one categorical); drop one of them"
-        )
-    beta = np.zeros(k)
-
-    def loglik(b: np.ndarray) -> float:
-        eta = design @ b
-        return float(np.sum(treatment * eta - np.logaddexp(0.0, eta)))
-
-    current = loglik(beta)
-    for _ in range(max_iter):
-        p = expit(design @ beta)
-        gradient = design.T @ (treatment - p)
-        hessian = (design * (p * (1 - p))[:, None]).T @ design
-        try:
-            step = np.linalg.solve(hessian, gradient)
-        except np.linalg.LinAlgError:
-            break
-        size = 1.0
-        while size > 1e-8:  # step halving keeps every iteration an improvement
-            candidate = beta + size * step
-            value = loglik(candidate)
-            if value >= current - 1e-12:
-                break
-            size /= 2
-        beta, current = candidate, value
-        if np.max(np.abs(size * step)) < tol * (1 + np.max(np.abs(beta))):
-            p = expit(design @ beta)
-            if p.min() < 1e-10 or p.max() > 1 - 1e-10:
-                break
-            return beta
-    raise ValueError(
-        "the propensity model did not converge: the covariates (almost) perfectly predict "
-        "treatment, so some estimated propensities are 0 or 1 and positivity fails. Check "
-        "overlap, drop the covariate that separates the groups, or trim/clip the propensities"
-    )
 
 
 def estimate_propensity(

@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
+from lessons_lib._inference import check_full_rank
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -87,12 +88,8 @@ def _arrays(data, treatment, outcome, covariates, interactions, model):
         return t, y, x, np.empty((len(t), 0))
     interacted = _interaction_columns(covariates, interactions)
     xi = data[interacted].to_numpy(dtype=float) if interacted else np.empty((len(t), 0))
-    design = outcome_design(t, x, xi)
-    if np.linalg.matrix_rank(design) < design.shape[1]:
-        raise ValueError(
-            "the outcome regression's design is singular: a covariate is constant or collinear "
-            "(or constant within one arm when interacted with the treatment); drop it"
-        )
+    names = ["const", treatment, *covariates, *(f"{treatment} x {c}" for c in interacted)]
+    check_full_rank(outcome_design(t, x, xi), names, what="the outcome regression")
     return t, y, x, xi
 
 
@@ -103,6 +100,8 @@ def _fit(t, y, x, xi, model) -> dict:
         return {"m1": fitted.predict(np.column_stack([np.ones(n), x])),
                 "m0": fitted.predict(np.column_stack([np.zeros(n), x]))}
     design = outcome_design(t, x, xi)
+    # numpy's least squares, not statsmodels: the bootstrap refits this 200 times, and
+    # statsmodels' per-fit overhead would double chapter 04's run time
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     design1, design0 = outcome_design(np.ones(n), x, xi), outcome_design(np.zeros(n), x, xi)
     return {"m1": design1 @ coef, "m0": design0 @ coef, "design": design,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from lessons_lib._inference import fit_logistic
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -29,7 +30,7 @@ from lessons_lib._validate import (
     require_min_group_size,
 )
 from lessons_lib.estimate import Estimate
-from lessons_lib.weighting import fit_logistic, m_estimation_covariance
+from lessons_lib.weighting import m_estimation_covariance
 
 
 def _split(data: pd.DataFrame, sample: str, covariates: Sequence[str]) -> tuple:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from lessons_lib._inference import fit_logistic
 from lessons_lib._validate import (
     require_binary,
     require_columns,
@@ -40,7 +41,7 @@ from lessons_lib._validate import (
     require_min_group_size,
 )
 from lessons_lib.estimate import Estimate
-from lessons_lib.propensity import check_overlap, estimate_propensity, fit_logistic
+from lessons_lib.propensity import check_overlap, estimate_propensity
 
 
 def _covariates(data: pd.DataFrame, covariates: Sequence[str] | None) -> list[str]:

@@ -38,7 +38,7 @@ def test_agrees_with_scipy_welch_t_test(unequal_groups):
     assert_agrees(ours.se, diff / welch.statistic, rtol=1e-6, what="standard error")
     assert_agrees(ours.ci_low, ci.low, rtol=1e-6, what="CI lower bound")
     assert_agrees(ours.ci_high, ci.high, rtol=1e-6, what="CI upper bound")
-    assert_agrees(ours.extra["df"], welch.df, rtol=1e-6, what="Welch degrees of freedom")
+    assert_agrees(ours.df, welch.df, rtol=1e-6, what="Welch degrees of freedom")
 
 
 def test_agrees_with_statsmodels_compare_means(unequal_groups):
@@ -51,7 +51,7 @@ def test_agrees_with_statsmodels_compare_means(unequal_groups):
     assert_agrees(ours.se, compare.std_meandiff_separatevar, rtol=1e-6, what="standard error")
     assert_agrees(ours.ci_low, low, rtol=1e-6, what="90% CI lower bound")
     assert_agrees(ours.ci_high, high, rtol=1e-6, what="90% CI upper bound")
-    assert_agrees(ours.extra["df"], dof, rtol=1e-6, what="Welch degrees of freedom")
+    assert_agrees(ours.df, dof, rtol=1e-6, what="Welch degrees of freedom")
 
 
 def test_result_is_labelled(unequal_groups):

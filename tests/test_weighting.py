@@ -175,7 +175,7 @@ def test_refuses_no_overlap(shop):
 
 
 def test_refuses_collinear_covariates(shop):
-    with pytest.raises(ValueError, match="collinear"):
+    with pytest.raises(ValueError, match="singular"):
         ipw(shop.assign(twice=2 * shop["visits"]), outcome="Y", treatment="T",
             covariates=["visits", "twice"])
 
