@@ -10,9 +10,12 @@ See chapter 06. `lessons_lib.iv` estimates; this module asks how far to trust th
 * `overid_test`: Sargan's and Hansen's J tests of over-identifying restrictions.
 
 Conventions follow linearmodels' ``IV2SLS``: no small-sample corrections (variances divide
-by n), chi-squared reference distributions; "robust" means the HC0 sandwich. The matrix
-algebra stays in numpy (a few cross-products of at most a dozen columns), so that the
-Anderson-Rubin set can be written in closed form from the same pieces.
+by n), chi-squared reference distributions; "robust" means the HC0 sandwich. The
+regressions stay in numpy rather than `lessons_lib._inference.ols` (statsmodels) for one
+reason: the Anderson-Rubin set needs the *joint* covariance of the reduced-form and
+first-stage coefficients (their cross-covariance too), which a one-outcome OLS does not
+give; one small routine (`_instrument_block`) provides all of it, and the tests check it
+against statsmodels' HC0 and classical covariances.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lessons_lib._inference import as_names, check_full_rank
 from lessons_lib._validate import require_columns, require_frame, require_level
 
 __all__ = ["first_stage", "effective_f", "anderson_rubin_ci", "overid_test"]
@@ -30,12 +34,7 @@ __all__ = ["first_stage", "effective_f", "anderson_rubin_ci", "overid_test"]
 # --- shared design helpers (lessons_lib.iv uses them too) ---------------------------------
 
 def _names(value: str | Sequence[str], what: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    names = list(value)
-    if not all(isinstance(v, str) for v in names):
-        raise ValueError(f"{what} must be column names (strings); got {value!r}")
-    return names
+    return as_names(value, what)
 
 
 def _check_roles(outcome: str, treatment: str, instruments: list[str],
@@ -74,9 +73,7 @@ def _design(data: pd.DataFrame, outcome: str | None, treatment: str, instruments
     t = data[treatment].to_numpy(dtype=float)
     exog = np.column_stack([np.ones(n)] + [data[c].to_numpy(dtype=float) for c in covariates])
     z = np.column_stack([data[c].to_numpy(dtype=float) for c in instruments])
-    if np.linalg.matrix_rank(exog) < exog.shape[1]:
-        raise ValueError("the covariates are collinear (or one is constant): drop the "
-                         "redundant column")
+    check_full_rank(exog, ["intercept", *covariates], what="the covariates")
     return y, t, exog, z
 
 
