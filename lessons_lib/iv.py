@@ -142,6 +142,10 @@ def iv_estimand(treatment_values: np.ndarray, instrument_values: np.ndarray, *,
     * "effect of <treatment> (IV)" otherwise (a binary treatment with covariates or several
       instruments: a weighted average of LATEs whose weights depend on the specification).
 
+    With covariates entered linearly (not a first stage saturated in them), the weights
+    across covariate cells need not all be positive: the label names the target of the
+    Angrist-Imbens argument, not a guarantee.
+
     >>> import numpy as np
     >>> iv_estimand(np.array([10, 12, 16]), np.array([0, 1, 1]))
     'ACR'
