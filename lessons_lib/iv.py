@@ -17,6 +17,16 @@ is the local average treatment effect (LATE): the average effect among the *comp
 the units whose treatment the instrument changes (Imbens and Angrist, 1994). With
 covariates and several instruments it generalises to two-stage least squares (2SLS).
 
+With a multi-valued treatment (years of schooling, doses) and a binary instrument, the
+same ratio is the **average causal response** (ACR) of Angrist and Imbens (1995): a
+weighted average of the effects of each unit step, E[Y(j) - Y(j-1) | T(1) >= j > T(0)],
+with weights P(T(1) >= j > T(0)) / sum_k P(T(1) >= k > T(0)), which the data reveal:
+P(T >= j | Z=1) - P(T >= j | Z=0), divided by the first stage. Steps that the instrument
+moves many people across get the most weight. `iv_estimand` names what 2SLS targets.
+
+The weak-instrument diagnostics (effective F, the Anderson-Rubin set, over-identification
+tests) live in `lessons_lib.iv_diagnostics` and are re-exported here.
+
 Standard errors follow linearmodels' ``IV2SLS`` without small-sample corrections (and
 Stata's ``ivregress 2sls``): "unadjusted" uses sigma^2 = e'e / n with the residuals
 e = y - X b computed with the *actual* treatment, "robust" is the HC0 sandwich. The
@@ -32,128 +42,19 @@ import pandas as pd
 
 from lessons_lib._validate import require_binary, require_columns, require_frame, require_level
 from lessons_lib.estimate import Estimate
+from lessons_lib.iv_diagnostics import (
+    _cov_type,
+    _design,
+    _first_stage_stats,
+    _names,
+    anderson_rubin_ci,
+    effective_f,
+    first_stage,
+    overid_test,
+)
 
-__all__ = ["two_stage_least_squares", "wald_estimator", "first_stage"]
-
-
-def _names(value: str | Sequence[str], what: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    names = list(value)
-    if not all(isinstance(v, str) for v in names):
-        raise ValueError(f"{what} must be column names (strings); got {value!r}")
-    return names
-
-
-def _check_roles(outcome: str, treatment: str, instruments: list[str],
-                 covariates: list[str]) -> None:
-    if not instruments:
-        raise ValueError("give at least one instrument column, e.g. instruments=['Z']")
-    if treatment in instruments or outcome in instruments:
-        raise ValueError("the treatment and the outcome cannot be instruments: an instrument "
-                         "is a separate variable that shifts the treatment")
-    if treatment in covariates or outcome in covariates:
-        raise ValueError("the treatment and the outcome cannot also be covariates")
-    overlap = set(instruments) & set(covariates)
-    if overlap:
-        raise ValueError(f"{sorted(overlap)} are listed as both instruments and covariates; "
-                         "an excluded instrument must not also be a control")
-    if outcome == treatment:
-        raise ValueError("the outcome and the treatment must be different columns")
-
-
-def _design(data: pd.DataFrame, outcome: str, treatment: str, instruments: list[str],
-            covariates: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    require_frame(data)
-    _check_roles(outcome, treatment, instruments, covariates)
-    require_columns(data, [outcome, treatment, *instruments, *covariates])
-    n = len(data)
-    k = 2 + len(covariates) + len(instruments)
-    if n <= k:
-        raise ValueError(f"{n} rows are too few for {k} coefficients; add data or drop terms")
-    y = data[outcome].to_numpy(dtype=float)
-    t = data[treatment].to_numpy(dtype=float)
-    exog = np.column_stack([np.ones(n)] + [data[c].to_numpy(dtype=float) for c in covariates])
-    z = np.column_stack([data[c].to_numpy(dtype=float) for c in instruments])
-    if np.linalg.matrix_rank(exog) < exog.shape[1]:
-        raise ValueError("the covariates are collinear (or one is constant): drop the "
-                         "redundant column")
-    return y, t, exog, z
-
-
-def _residualize(matrix: np.ndarray, exog: np.ndarray) -> np.ndarray:
-    coef, *_ = np.linalg.lstsq(exog, matrix, rcond=None)
-    return matrix - exog @ coef
-
-
-def _first_stage_stats(t: np.ndarray, exog: np.ndarray, z: np.ndarray, instruments: list[str],
-                       cov_type: str) -> dict:
-    """First-stage coefficients of the instruments and their partial F statistic."""
-    z_tilde = _residualize(z, exog)
-    scale = np.maximum(np.abs(z).max(axis=0), 1.0)
-    if (np.sqrt((z_tilde**2).mean(axis=0)) < 1e-10 * scale).any() or \
-            np.linalg.matrix_rank(z_tilde) < z.shape[1]:
-        raise ValueError(
-            f"instrument(s) {instruments} have no variation left after the covariates (constant, "
-            "or explained by the covariates): an instrument must vary on its own"
-        )
-    full = np.column_stack([exog, z])
-    coef, *_ = np.linalg.lstsq(full, t, rcond=None)
-    resid = t - full @ coef
-    n, q = len(t), z.shape[1]
-    bread = np.linalg.inv(full.T @ full)
-    if cov_type == "unadjusted":
-        cov = resid @ resid / n * bread
-    else:
-        scores = full * resid[:, None]
-        cov = bread @ (scores.T @ scores) @ bread
-    gamma = coef[-q:]
-    cov_gamma = cov[-q:, -q:]
-    t_tilde = _residualize(t, exog)
-    explained = t_tilde @ t_tilde - resid @ resid
-    if explained <= 1e-12 * max(t_tilde @ t_tilde, 1e-300):
-        raise ValueError(
-            f"no first stage: instrument(s) {instruments} do not move the treatment at all in "
-            "these data, so the IV ratio divides by zero. Find an instrument that shifts the "
-            "treatment"
-        )
-    wald = float(gamma @ np.linalg.solve(cov_gamma, gamma))
-    return {"coef": gamma, "se": np.sqrt(np.diag(cov_gamma)), "F": wald / q,
-            "partial R2": float(explained / (t_tilde @ t_tilde))}
-
-
-def first_stage(
-    data: pd.DataFrame,
-    *,
-    treatment: str,
-    instruments: str | Sequence[str],
-    covariates: Sequence[str] = (),
-    cov_type: str = "robust",
-) -> pd.Series:
-    """The first stage: how strongly the instruments move the treatment.
-
-    Regresses T on the instruments and covariates and returns the instruments'
-    coefficients (``coef[<name>]``), their standard errors, the partial R^2 of the
-    instruments and the **F statistic** of the hypothesis that all their coefficients are
-    zero (the Wald statistic divided by the number of instruments, with ``cov_type``
-    "robust" or "unadjusted", as linearmodels reports it). A first-stage F below about 10
-    is the classic warning sign of a weak instrument (Staiger and Stock, 1997).
-    """
-    if cov_type not in ("robust", "unadjusted"):
-        raise ValueError(f"cov_type must be 'robust' or 'unadjusted'; got {cov_type!r}")
-    instruments, covariates = _names(instruments, "instruments"), _names(covariates, "covariates")
-    require_frame(data)
-    _check_roles("__no_outcome__", treatment, instruments, covariates)
-    require_columns(data, [treatment, *instruments, *covariates])
-    n = len(data)
-    exog = np.column_stack([np.ones(n)] + [data[c].to_numpy(dtype=float) for c in covariates])
-    z = np.column_stack([data[c].to_numpy(dtype=float) for c in instruments])
-    result = _first_stage_stats(data[treatment].to_numpy(dtype=float), exog, z, instruments,
-                                cov_type)
-    out = {f"coef[{name}]": float(c) for name, c in zip(instruments, result["coef"], strict=True)}
-    out |= {f"se[{name}]": float(s) for name, s in zip(instruments, result["se"], strict=True)}
-    out |= {"partial R2": result["partial R2"], "F": result["F"]}
-    return pd.Series(out, name="first stage")
+__all__ = ["two_stage_least_squares", "wald_estimator", "first_stage", "effective_f",
+           "anderson_rubin_ci", "overid_test", "iv_estimand", "acr_weights"]
 
 
 def two_stage_least_squares(
@@ -178,14 +79,20 @@ def two_stage_least_squares(
         unadjusted: V = (e'e / n) (W_hat'W_hat)^{-1}
         robust:     V = (W_hat'W_hat)^{-1} (sum_i e_i^2 w_hat_i w_hat_i') (W_hat'W_hat)^{-1}.
 
-    Estimand: with one binary instrument, a binary treatment and monotonicity, the LATE,
-    the average effect among compliers; in a linear constant-effect model, tau itself.
+    Estimand (``est.estimand``, see `iv_estimand`): with one binary instrument, a binary
+    treatment and monotonicity, the "LATE", the average effect among compliers; with a
+    multi-valued treatment (more than two values, e.g. years of schooling), the "ACR",
+    Angrist and Imbens' (1995) average causal response, a weighted average of the effects
+    of one more unit over the steps the instrument moves people across (with covariates,
+    averaged further over covariate cells); in a linear constant-effect model, tau itself.
 
     Assumptions: relevance (check ``extra["first_stage_f"]``: below ~10 the estimate is
     biased towards OLS and its interval unreliable), independence, exclusion.
 
-    Returns an `Estimate` with ``extra`` holding the first-stage F statistic, the
-    first-stage coefficient (one instrument) and the number of instruments.
+    Returns an `Estimate` with ``extra`` holding the first-stage F statistic, the effective
+    F (Montiel Olea and Pflueger, 2013), the first-stage coefficient (one instrument) and
+    the number of instruments. For inference that stays valid with a weak instrument, use
+    `anderson_rubin_ci`.
 
     Example
     -------
@@ -196,8 +103,7 @@ def two_stage_least_squares(
     (True, True)
     """
     require_level(level)
-    if cov_type not in ("robust", "unadjusted"):
-        raise ValueError(f"cov_type must be 'robust' or 'unadjusted'; got {cov_type!r}")
+    _cov_type(cov_type)
     instruments, covariates = _names(instruments, "instruments"), _names(covariates, "covariates")
     y, t, exog, z = _design(data, outcome, treatment, instruments, covariates)
     stage_one = _first_stage_stats(t, exog, z, instruments, cov_type)
@@ -215,15 +121,44 @@ def two_stage_least_squares(
     else:
         scores = fitted * resid[:, None]
         cov = bread @ (scores.T @ scores) @ bread
-    extra = {"first_stage_f": float(stage_one["F"]), "instruments": len(instruments),
+    extra = {"first_stage_f": float(stage_one["F"]),
+             "effective_f": float(stage_one["effective F"]), "instruments": len(instruments),
              "covariance": cov_type}
     if len(instruments) == 1:
         extra["first_stage_coefficient"] = float(stage_one["coef"][0])
-    binary_iv = len(instruments) == 1 and not covariates and \
-        set(np.unique(t)) <= {0.0, 1.0} and set(np.unique(z)) <= {0.0, 1.0}
     return Estimate.from_se(coef[-1], np.sqrt(cov[-1, -1]), n=n,
-                            estimand="LATE" if binary_iv else f"effect of {treatment} (IV)",
+                            estimand=iv_estimand(t, z, treatment=treatment,
+                                                 covariates=bool(covariates)),
                             method="two-stage least squares", level=level, extra=extra)
+
+
+def iv_estimand(treatment_values: np.ndarray, instrument_values: np.ndarray, *,
+                treatment: str = "T", covariates: bool = False) -> str:
+    """The name of what 2SLS targets, used as ``Estimate.estimand``.
+
+    * "ACR" (average causal response, Angrist and Imbens 1995) when the treatment takes
+      more than two values: a weighted average of per-unit effects, not a LATE;
+    * "LATE" for a 0/1 treatment with one 0/1 instrument and no covariates;
+    * "effect of <treatment> (IV)" otherwise (a binary treatment with covariates or several
+      instruments: a weighted average of LATEs whose weights depend on the specification).
+
+    With covariates entered linearly (not a first stage saturated in them), the weights
+    across covariate cells need not all be positive: the label names the target of the
+    Angrist-Imbens argument, not a guarantee.
+
+    >>> import numpy as np
+    >>> iv_estimand(np.array([10, 12, 16]), np.array([0, 1, 1]))
+    'ACR'
+    """
+    values = np.unique(np.asarray(treatment_values, dtype=float))
+    if len(values) > 2:
+        return "ACR"
+    instrument = np.asarray(instrument_values, dtype=float)
+    single = instrument.ndim == 1 or instrument.shape[1] == 1
+    if set(values) <= {0.0, 1.0} and single and not covariates and \
+            set(np.unique(instrument)) <= {0.0, 1.0}:
+        return "LATE"
+    return f"effect of {treatment} (IV)"
 
 
 def wald_estimator(
@@ -265,3 +200,43 @@ def wald_estimator(
                                   instruments=[instrument], level=level)
     return Estimate.from_se(ratio, est.se, n=est.n, estimand=est.estimand, level=level,
                             method="Wald estimator (IV ratio)", extra=est.extra)
+
+
+def acr_weights(data: pd.DataFrame, *, treatment: str, instrument: str) -> pd.Series:
+    """Angrist and Imbens' (1995) weights: where on the treatment scale an instrument acts.
+
+    With a multi-valued treatment T (years of schooling) and a binary instrument Z, the
+    Wald ratio equals sum_j w_j E[Y(j) - Y(j-1) | T(1) >= j > T(0)], the average causal
+    response, with
+
+        w_j = P(T(1) >= j > T(0)) / sum_k P(T(1) >= k > T(0))
+            = (P(T >= j | Z=1) - P(T >= j | Z=0)) / (E[T | Z=1] - E[T | Z=0])
+
+    under independence, exclusion and monotonicity (T(1) >= T(0) for everyone). The second
+    line is computable: the gap between the two groups' survival curves of T at each
+    step j, divided by the first stage. The weights sum to one and are the share of the
+    instrument's push that crosses step j-1 -> j. Returns them indexed by j (the value
+    reached), one per step between consecutive observed values of T. A negative estimated
+    weight is evidence against monotonicity (or noise). See chapter 06.
+
+    >>> from lessons_lib import simulate
+    >>> sim = simulate.schooling_near_college(20_000, seed=0)
+    >>> w = acr_weights(sim.data, treatment="schooling", instrument="near_college")
+    >>> round(float(w.sum()), 6), int(w.idxmax())
+    (1.0, 12)
+    """
+    require_frame(data)
+    z = require_binary(data, instrument, role="instrument")
+    require_columns(data, [treatment])
+    t = data[treatment].to_numpy(dtype=float)
+    jump = t[z == 1].mean() - t[z == 0].mean()
+    if abs(jump) < 1e-12:
+        raise ValueError(f"no first stage: the mean of '{treatment}' is the same whatever "
+                         f"'{instrument}', so the weights divide by zero")
+    steps = np.unique(t)[1:]
+    above = (t[:, None] >= steps[None, :])
+    gaps = above[z == 1].mean(axis=0) - above[z == 0].mean(axis=0)
+    # a step from value a to value b > a + 1 counts (b - a) unit steps: scale by its width
+    widths = np.diff(np.unique(t))
+    weights = gaps * widths / jump
+    return pd.Series(weights, index=pd.Index(steps, name=treatment), name="ACR weight")

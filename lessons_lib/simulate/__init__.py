@@ -13,7 +13,7 @@ module         running example                                              chap
 ``overlap``    double robustness (two models) and limited overlap               04
 ``features``   many logged features; heterogeneous effects                      12, 13
 ``hospital``   readmissions; the hospital's structural equations               00, 08, 09
-``concert``    the concert in the rain (an instrument)                          06
+``concert``    the concert in the rain; years of schooling near a college       06
 ``platforms``  a ride-hailing marketplace; an AI assistant's pilot             15
 ``uplift``     four kinds of customer; an e-mail campaign                       14
 =============  ===========================================================  ========
@@ -22,7 +22,11 @@ Import from here (``from lessons_lib import simulate; simulate.banner_shop(...)`
 """
 
 from lessons_lib.simulate._core import Simulation
-from lessons_lib.simulate.concert import concert_in_the_rain
+from lessons_lib.simulate.concert import (
+    SCHOOLING_RETURNS,
+    concert_in_the_rain,
+    schooling_near_college,
+)
 from lessons_lib.simulate.cutoff import (
     LOYALTY_CUTOFF,
     LOYALTY_EFFECT_AT_CUTOFF,
@@ -55,4 +59,4 @@ from lessons_lib.simulate.uplift import (
     uplift_segments,
 )
 
-__all__ = ['ASSISTANT_SOURCE_ATE', 'ASSISTANT_TARGET_ATE', 'BANNER_REGIONS_ATT', 'BANNER_SHOP_ATE', 'DOUBLY_ROBUST_ATE', 'HILLSTROM_PUBLISHED', 'HOSPITAL_FEATURES', 'LOYALTY_CUTOFF', 'LOYALTY_EFFECT_AT_CUTOFF', 'MARKETPLACE_GLOBAL_EFFECT', 'READMISSION_ATE', 'Simulation', 'UPLIFT_SEGMENTS', 'assistant_effect', 'assistant_pilot', 'banner_effect', 'banner_features', 'banner_regions', 'banner_shop', 'concert_in_the_rain', 'email_campaign', 'heterogeneous_effects', 'hospital_records', 'limited_overlap', 'loyalty_cutoff', 'loyalty_effect', 'marketplace', 'readmission', 'six_shoppers', 'staggered_rollout', 'two_models', 'uplift_segment_probabilities', 'uplift_segments']
+__all__ = ['ASSISTANT_SOURCE_ATE', 'ASSISTANT_TARGET_ATE', 'BANNER_REGIONS_ATT', 'BANNER_SHOP_ATE', 'DOUBLY_ROBUST_ATE', 'HILLSTROM_PUBLISHED', 'HOSPITAL_FEATURES', 'LOYALTY_CUTOFF', 'LOYALTY_EFFECT_AT_CUTOFF', 'MARKETPLACE_GLOBAL_EFFECT', 'READMISSION_ATE', 'SCHOOLING_RETURNS', 'Simulation', 'UPLIFT_SEGMENTS', 'assistant_effect', 'assistant_pilot', 'banner_effect', 'banner_features', 'banner_regions', 'banner_shop', 'concert_in_the_rain', 'email_campaign', 'heterogeneous_effects', 'hospital_records', 'limited_overlap', 'loyalty_cutoff', 'loyalty_effect', 'marketplace', 'readmission', 'schooling_near_college', 'six_shoppers', 'staggered_rollout', 'two_models', 'uplift_segment_probabilities', 'uplift_segments']
