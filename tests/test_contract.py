@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import lessons_lib
 from lessons_lib import Estimate, simulate
@@ -104,6 +104,9 @@ ESTIMATORS = [
          dict(outcome="Y", treatment="T", covariates=["x01", "x02", "x03", "x04"],
               outcome_model=LinearRegression(), treatment_model=LinearRegression()),
          binary=None, tiny=4),
+    Spec("dml.interactive_regression", lambda: simulate.banner_shop(600, seed=2),
+         dict(outcome="Y", treatment="T", covariates=SHOP, outcome_model=LinearRegression(),
+              propensity_model=LogisticRegression()), tiny=6),
     Spec("doubly_robust.aipw", lambda: simulate.banner_shop(600, seed=2),
          dict(outcome="Y", treatment="T", covariates=SHOP)),
     Spec("interference.cluster_difference_in_means",
@@ -119,7 +122,7 @@ ESTIMATORS = [
          dict(outcome="Y", group="region_A", post="post"), binary="group"),
     Spec("panel.two_way_fixed_effects", lambda: simulate.banner_regions(50, seed=1),
          dict(outcome="Y", treatment="T", unit="shopper", time="month")),
-    Spec("panel.staggered_did", lambda: simulate.staggered_rollout(60, seed=1),
+    Spec("staggered.staggered_did", lambda: simulate.staggered_rollout(60, seed=1),
          dict(outcome="Y", unit="unit", time="period", first_treated="first_treated"),
          binary=None, tiny=4),
     Spec("rdd.local_linear_rd", lambda: simulate.loyalty_cutoff(1_500, seed=1),
@@ -149,7 +152,7 @@ EXEMPT = {
     "synth.synthetic_control": "one treated unit: no standard error (se is NaN by design) and an "
                                "interval from the inverted placebo test; the other rules of "
                                "this contract are tested in tests/test_synth.py",
-    "rdd.density_test": "a test for manipulation of the running variable, not an effect; "
+    "rdd_checks.density_test": "a test for manipulation of the running variable, not an effect; "
                         "its 'estimand' is the log jump in the density, zero without manipulation",
     "tables.mantel_haenszel": "takes a table of counts (treatment x stratum), not unit-level "
                               "data; tested against statsmodels' StratifiedTable",

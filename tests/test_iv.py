@@ -355,7 +355,7 @@ def test_2sls_covers_the_average_causal_response():
 def test_acr_weights_recover_the_compliers_steps():
     sim = simulate.schooling_near_college(400_000, seed=8)
     weights = iv.acr_weights(sim.data, treatment="schooling", instrument="near_college")
-    exact = pd.Series(simulate._schooling_weights(1.2))
+    exact = pd.Series(simulate.concert._schooling_weights(1.2))
     assert weights.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(weights.loc[exact.index], exact, atol=0.01)
     # the weights are the shares of the instrument's push across each step, by definition
