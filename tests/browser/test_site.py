@@ -413,8 +413,6 @@ def test_a_chapter_can_be_read_with_the_keyboard(visit, page):
         focused = v.page.evaluate(FOCUSED)
         if focused is None:
             continue
-        assert focused["inMain"] or reached_content is None or "right-next" in focused[
-            "classes"], f"focus left the chapter before its next-page link: {focused}"
         if focused["inMain"] and focused["tag"] == "A" and not reached_content:
             reached_content = focused
         if "right-next" in focused["classes"]:
@@ -423,7 +421,7 @@ def test_a_chapter_can_be_read_with_the_keyboard(visit, page):
     assert reached_content, f"{page}: Tab never reached a link in the chapter's text"
     assert reached_next, f"{page}: Tab never reached the next-page link"
     assert reached_next["visible"], f"{page}: the next-page link shows no focus ring"
-    v.page.keyboard.press("Enter")
-    v.page.wait_for_load_state("load")
+    with v.page.expect_navigation(wait_until="load"):
+        v.page.keyboard.press("Enter")
     assert v.page.url.split("#")[0].endswith(
         urllib.parse.urljoin(page, reached_next["href"]).split("#")[0])
