@@ -73,7 +73,7 @@ test-book: $(STAMP)
 # The built site in headless Chromium, offline, with an axe-core accessibility audit of
 # every page (skips with a message where Chromium is absent).
 test-browser: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests/browser/test_site.py
+	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests/browser/test_site.py tests/browser/test_buttons.py
 
 test-pdf: pdf
 	$(PY) -m pytest -p no:cacheprovider tests/browser/test_pdf.py
