@@ -15,12 +15,14 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book book-single test test-lib test-notebooks test-book test-browser test-latest lint lab serve bench clean
+.PHONY: help book book-single book-student pdf test test-lib test-notebooks test-book test-browser test-pdf test-student test-latest lint lab serve bench clean
 
 help:
 	@echo "make book    build the book into _build/html"
 	@echo "make test    run every test: library, checker, notebooks (nbval), strict book build, browser"
 	@echo "make book-single  the whole book as one printable HTML page"
+	@echo "make pdf     the whole book as one PDF (_build/pdf/), offline, through headless Chromium"
+	@echo "make book-student  the book without solution pages or links to them (_build/student/)"
 	@echo "make lab     open the notebooks in JupyterLab (for instructors)"
 	@echo "make serve   serve the built book on http://localhost:8000"
 	@echo "make bench   print the benchmark tables"
@@ -42,7 +44,19 @@ book-single: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --builder singlehtml
 	@echo "One-page book: $(CURDIR)/_build/singlehtml/index.html"
 
-test: test-lib test-notebooks test-book test-browser
+# The whole book as one PDF: the one-page book printed by headless Chromium (offline).
+PDF := _build/pdf/causal-inference-in-python.pdf
+pdf: book-single
+	$(PY) _ext/book_pdf.py _build/singlehtml $(PDF)
+
+# For an instructor who grades: the same book without the solution pages or any link to
+# them (_ext/book_extras.py drops them when BOOK_EDITION=student). `make book` keeps them.
+STUDENT := _build/student/_build/html
+book-student: $(STAMP)
+	BOOK_EDITION=student $(VENV)/bin/jupyter-book build . --builder html --path-output _build/student
+	@echo "The student edition is built: open $(CURDIR)/$(STUDENT)/index.html"
+
+test: test-lib test-notebooks test-book test-browser test-pdf test-student
 
 test-lib: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules tests lessons_lib --ignore=tests/browser
@@ -56,9 +70,19 @@ test-book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . --builder html --all -n -W --keep-going
 
-# The built site in headless Chromium, offline (skips with a message where Chromium is absent).
+# The built site in headless Chromium, offline, with an axe-core accessibility audit of
+# every page (skips with a message where Chromium is absent).
 test-browser: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests/browser
+	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests/browser/test_site.py tests/browser/test_buttons.py
+
+test-pdf: pdf
+	$(PY) -m pytest -p no:cacheprovider tests/browser/test_pdf.py
+
+# The student edition, built strictly and tested like the site, plus: no solution anywhere.
+test-student: $(STAMP)
+	rm -rf _build/student
+	BOOK_EDITION=student $(VENV)/bin/jupyter-book build . --builder html --path-output _build/student --all -n -W --keep-going
+	LESSONS_SITE=$(STUDENT) LESSONS_EDITION=student $(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests/browser/test_site.py
 
 # No drift: the newest release of every dependency instead of the pins, in its own venv.
 LATEST := .venv-latest

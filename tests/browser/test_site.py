@@ -5,6 +5,14 @@ Runs after the strict book build (``make test`` builds first). Needs Chromium (D
 (pinned in requirements.txt), which drives that Chromium: no browser is downloaded.
 Every request that leaves the local test server is blocked and recorded, so a page that
 needs the network fails here. Screenshots of every page go to ``_build/screenshots/``.
+
+Every page also passes an axe-core audit (``axe-playwright-python`` bundles axe-core):
+no serious or critical WCAG 2.1 A/AA violation. A chapter can be read with the keyboard
+alone, every image has alt text that describes it, and the buttons are honest: no link to
+a repository, Binder or Colab until ``repository: url:`` is set in ``_config.yml``.
+
+``LESSONS_SITE=_build/student/_build/html LESSONS_EDITION=student`` runs the same tests on
+the student edition (``make test-student``), plus: no solution page, link or entry.
 """
 
 from __future__ import annotations
@@ -21,9 +29,12 @@ from pathlib import Path
 
 import pytest
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
+SITE = ROOT / os.environ.get("LESSONS_SITE", "_build/html")
+STUDENT = os.environ.get("LESSONS_EDITION", "") == "student"
+SHOTS = ROOT / "_build" / ("screenshots-student" if STUDENT else "screenshots")
 CHROMIUM = os.environ.get("LESSONS_CHROMIUM") or shutil.which("chromium") or shutil.which(
     "chromium-browser")
 SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
@@ -43,6 +54,10 @@ def _pages() -> list[str]:
 
 PAGES = _pages()
 CHAPTERS = [p for p in PAGES if p.startswith("chapters/")]
+# The audit also covers the pages the other tests leave out.
+ALL_PAGES = PAGES + [p for p in ("genindex.html", "search.html") if (SITE / p).exists()]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+REPOSITORY = ((CONFIG.get("repository") or {}).get("url") or "").strip().rstrip("/")
 
 if not PAGES:
     pytest.skip("the book is not built: run `make book` (make test builds it first)",
@@ -101,16 +116,98 @@ def test_internal_links_and_anchors_resolve(page):
 
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_page_offers_what_a_reader_expects(page):
-    """Download as .ipynb, Binder and Colab launch buttons, the exercise and its solution."""
+    """Download as .ipynb, the exercise, and (full edition) its solution."""
     slug = Path(page).stem
     text = (SITE / page).read_text(encoding="utf-8")
     assert f"_sources/{page.removesuffix('.html')}.ipynb" in text, "no .ipynb download"
-    assert "mybinder.org/v2/gh/" in text and "colab.research.google.com/github/" in text, (
-        "no Binder / Colab launch buttons")
     links = [urllib.parse.urljoin(page, h) for h in _parsed(page).links]
     assert any(link.startswith(f"exercises/{slug}.html") for link in links), (
         f"{page} does not link to its exercise exercises/{slug}")
-    assert (SITE / "solutions" / f"{slug}.html").exists(), f"no solution page for {slug}"
+    if not STUDENT:
+        assert (SITE / "solutions" / f"{slug}.html").exists(), f"no solution page for {slug}"
+
+
+DEAD_ENDS = ("github.com", "gitlab.com", "mybinder.org", "colab.research.google.com",
+             "deepnote.com")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_buttons_are_honest(page):
+    """Launch / repository / issue buttons only once repository.url is set in _config.yml."""
+    links = _parsed(page).links
+    if not REPOSITORY:
+        dead = [h for h in links if any(host in h for host in DEAD_ENDS)]
+        assert not dead, (f"{page} links to a repository or launch service although "
+                          f"_config.yml sets no repository.url: {dead[:5]}")
+        return
+    assert any(h.startswith(REPOSITORY) for h in links), f"{page}: no repository button"
+    if page in CHAPTERS:
+        org_repo = urllib.parse.urlsplit(REPOSITORY).path.strip("/")
+        assert any(f"mybinder.org/v2/gh/{org_repo}/" in h for h in links), "no Binder button"
+        assert any(f"colab.research.google.com/github/{org_repo}/" in h for h in links), (
+            "no Colab button")
+
+
+FILE_NAME = re.compile(r"(^|/)[^/ ]+\.(png|jpe?g|svg|gif|webp)$", re.IGNORECASE)
+
+
+class _Images(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_image_has_alt_text_that_describes_it(page):
+    """Not missing, not empty, not the file's path (myst-nb's default)."""
+    parser = _Images()
+    parser.feed((SITE / page).read_text(encoding="utf-8"))
+    bad = []
+    for image in parser.images:
+        alt = (image.get("alt") or "").strip()
+        decorative = image.get("role") == "presentation" or image.get("aria-hidden") == "true"
+        if decorative and "alt" in image:
+            continue
+        if not alt or FILE_NAME.search(alt) or "_images/" in alt or alt == image.get("src"):
+            bad.append(f"{image.get('src')} (alt={image.get('alt')!r})")
+    assert not bad, (f"{page}: images without a description (set mystnb.image.alt in the "
+                     f"cell's metadata, see CONTRIBUTING.md): {bad[:5]}")
+
+
+def _navigation_entries(page: str) -> list[str]:
+    text = (SITE / page).read_text(encoding="utf-8")
+    nav = re.search(r'<nav class="bd-links bd-docs-nav".*?</nav>', text, re.DOTALL)
+    assert nav, f"{page}: no navigation sidebar"
+    return [re.sub(r"<[^>]+>", "", a).strip()
+            for a in re.findall(r"<a [^>]*>(.*?)</a>", nav.group(0), re.DOTALL)]
+
+
+@pytest.mark.skipif(not STUDENT, reason="the student edition only")
+@pytest.mark.parametrize("page", PAGES)
+def test_student_edition_has_no_solutions(page):
+    assert not page.startswith("solutions/"), f"{page} is a solution page"
+    links = _parsed(page).links
+    to_solutions = [h for h in links if "solutions/" in urllib.parse.urljoin(page, h)]
+    assert not to_solutions, f"{page} links to solutions: {to_solutions[:5]}"
+    entries = [e for e in _navigation_entries(page) if "solution" in e.lower()]
+    assert not entries, f"{page}: the navigation lists {entries}"
+
+
+def test_edition_matches_its_solutions():
+    """The student edition builds no solution page; the full one builds all of them."""
+    built = sorted(p for p in PAGES if p.startswith("solutions/"))
+    exercises = sorted(p for p in PAGES if p.startswith("exercises/"))
+    assert exercises, "no exercise pages in the build"
+    if STUDENT:
+        assert not built and not (SITE / "solutions").exists(), built[:5]
+        assert not (SITE / "_sources" / "solutions").exists(), "solution notebooks downloadable"
+    else:
+        assert [p.split("/")[1] for p in built] == [p.split("/")[1] for p in exercises]
+        assert any("solution" in e.lower() for e in _navigation_entries(CHAPTERS[0]))
 
 
 # ---------------------------------------------------------------------------- the live checks
@@ -266,3 +363,65 @@ def test_search_finds_the_chapter(visit, page):
                                         "links => links.map(a => a.getAttribute('href'))")
     assert any(page.removesuffix(".html") in (h or "") for h in hrefs), (
         f"searching {term!r} does not find {page}: {hrefs[:10]}")
+
+
+# ------------------------------------------------------------------------ accessibility
+
+AXE = pytest.importorskip("axe_playwright_python.sync_playwright",
+                          reason="axe-playwright-python is in requirements.txt")
+WCAG_21_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_page_passes_the_accessibility_audit(visit, page):
+    """axe-core: no serious or critical WCAG 2.1 A/AA violation on any page."""
+    v = visit(page)
+    results = AXE.Axe().run(v.page, options={
+        "runOnly": {"type": "tag", "values": WCAG_21_A_AA}, "resultTypes": ["violations"]})
+    blocking = [violation for violation in results.response["violations"]
+                if violation["impact"] in BLOCKING]
+    report = "; ".join(
+        f"{x['id']} ({x['impact']}, {len(x['nodes'])}x: {x['help']}; first: "
+        f"{x['nodes'][0]['html'][:120]})" for x in blocking)
+    assert not blocking, f"{page}: {report}"
+
+
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const style = getComputedStyle(e);
+  return {tag: e.tagName, href: e.getAttribute('href') || '', text: e.innerText.trim(),
+          classes: e.className || '', inMain: !!e.closest('article.bd-article'),
+          visible: style.outlineStyle !== 'none' || style.boxShadow !== 'none'};
+}"""
+
+
+@pytest.mark.parametrize("page", CHAPTERS[:3])
+def test_a_chapter_can_be_read_with_the_keyboard(visit, page):
+    """Tab: the skip link first; Enter on it, then Tab reaches the chapter's own links
+    (a cross-reference or the exercise), then the next-page link, each with a visible
+    focus ring."""
+    v = visit(page)
+    v.page.keyboard.press("Tab")
+    first = v.page.evaluate(FOCUSED)
+    assert first and "main" in first["href"], f"first Tab stop is not the skip link: {first}"
+    v.page.keyboard.press("Enter")
+    reached_content = reached_next = None
+    for _ in range(400):
+        v.page.keyboard.press("Tab")
+        focused = v.page.evaluate(FOCUSED)
+        if focused is None:
+            continue
+        if focused["inMain"] and focused["tag"] == "A" and not reached_content:
+            reached_content = focused
+        if "right-next" in focused["classes"]:
+            reached_next = focused
+            break
+    assert reached_content, f"{page}: Tab never reached a link in the chapter's text"
+    assert reached_next, f"{page}: Tab never reached the next-page link"
+    assert reached_next["visible"], f"{page}: the next-page link shows no focus ring"
+    with v.page.expect_navigation(wait_until="load"):
+        v.page.keyboard.press("Enter")
+    assert v.page.url.split("#")[0].endswith(
+        urllib.parse.urljoin(page, reached_next["href"]).split("#")[0])
