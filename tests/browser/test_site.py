@@ -358,7 +358,11 @@ class _Title(html.parser.HTMLParser):
 def test_search_finds_the_chapter(visit, page):
     term = _search_term(page)
     v = visit(f"search.html?q={urllib.parse.quote(term)}")
-    v.page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    # Sphinx adds the results one by one and then says "Search finished": read the list
+    # only then (with 50+ pages, reading at the first result misses later ones)
+    v.page.wait_for_function(
+        "() => /Search finished/.test(document.querySelector('#search-results')?.innerText)",
+        timeout=30_000)
     hrefs = v.page.eval_on_selector_all("#search-results ul.search li a",
                                         "links => links.map(a => a.getAttribute('href'))")
     assert any(page.removesuffix(".html") in (h or "") for h in hrefs), (
